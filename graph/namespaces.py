@@ -5,7 +5,21 @@ vocabulary's IRI can be checked (and corrected) in one place.
 """
 
 from rdflib import Namespace, URIRef
-from rdflib.namespace import DCAT, DCTERMS, FOAF, ORG, OWL, PROV, RDF, RDFS, SH, SKOS, VOID, XSD
+from rdflib.namespace import (
+    DCAT,
+    DCTERMS,
+    FOAF,
+    ORG,
+    OWL,
+    PROV,
+    RDF,
+    RDFS,
+    SH,
+    SKOS,
+    VOID,
+    XSD,
+    DefinedNamespace,
+)
 
 # The project's own namespaces (contract: ../shared/DESIGN.md, "IRIs").
 BASE = "https://w3id.org/dcdr/"
@@ -34,7 +48,7 @@ SD = Namespace("http://www.w3.org/ns/sparql-service-description#")
 WD = Namespace("http://www.wikidata.org/entity/")
 CC = Namespace("http://creativecommons.org/ns#")
 
-PREFIXES: dict[str, Namespace] = {
+PREFIXES: dict[str, Namespace | type[DefinedNamespace]] = {
     "dcdr": DCDR,
     "id": ID,
     "nif": NIF,
@@ -70,3 +84,12 @@ def graph_iri(name: str) -> URIRef:
     if name not in GRAPH_NAMES:
         raise ValueError(f"unknown named graph {name!r}; expected one of {', '.join(GRAPH_NAMES)}")
     return GRAPH[name]
+
+
+# The SHACL shapes (graph `shapes`) get IRIs of their own, so a violation names its rule.
+SHAPES = Namespace(BASE + "shapes#")
+PREFIXES["dcdrsh"] = SHAPES
+
+# Result and RDF format IRIs (W3C "Unique URIs for File Formats"), used by the service
+# description's sd:resultFormat.
+FORMATS = Namespace("http://www.w3.org/ns/formats/")

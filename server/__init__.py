@@ -1,0 +1,101 @@
+"""The web app: `create_app(config=None)` builds a Flask app serving the built dataset.
+
+Shaped like Flask's flaskr tutorial: settings in one object (`server.config.Settings`), the
+store made once, blueprints `sparql` (protocol, service description, health) and `pages`
+(linked-data pages and query UI), and one error handler.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from server.config import ENV_PREFIX, Settings
+
+if TYPE_CHECKING:
+    from flask import Flask, Response
+
+    from server.store import QueryStore
+
+# Flask and the app's modules are imported inside the functions: query worker processes import
+# this package (for server.oxigraph_store) and must start without them.
+
+# Headers a browser script may read from our answers (CORS hides the rest).
+_EXPOSED = "ETag, X-DCDR-Result-Truncated, X-DCDR-Row-Limit, Content-Length"
+
+
+def _split_config(
+    config: Settings | Mapping[str, Any] | None,
+) -> tuple[Settings, dict[str, Any]]:
+    """Settings from the environment, overridden by `config`; other keys go to Flask's config.
+
+    `config` may name settings as fields (`timeout`) or as env vars (`DCDR_TIMEOUT`).
+    """
+    if isinstance(config, Settings):
+        return config, {}
+    base = Settings.from_env()
+    fields = set(Settings.__dataclass_fields__)
+    changes: dict[str, Any] = {}
+    flask_config: dict[str, Any] = {}
+    for key, value in (config or {}).items():
+        name = key.removeprefix(ENV_PREFIX).lower() if key.startswith(ENV_PREFIX) else key
+        if name in fields:
+            changes[name] = value
+        else:
+            flask_config[key] = value
+    return base.replace(**changes), flask_config
+
+
+def make_store(settings: Settings) -> QueryStore:
+    """The store named by the settings; raises `DistError` when dist/ cannot be served."""
+    if settings.store.startswith("sparql:"):
+        from server.remote_store import RemoteSparqlStore
+
+        return RemoteSparqlStore.from_setting(settings.store, settings.store_version or None)
+    from server.oxigraph_store import OxigraphStore
+
+    return OxigraphStore.from_settings(settings)
+
+
+def _cors(response: Response) -> Response:
+    from flask import request
+
+    # Read-only public data: any origin may read it, and no credentials are ever involved.
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    response.headers["Access-Control-Expose-Headers"] = _EXPOSED
+    if request.method == "OPTIONS":
+        response.headers["Access-Control-Allow-Methods"] = "GET, POST, OPTIONS"
+        response.headers["Access-Control-Allow-Headers"] = request.headers.get(
+            "Access-Control-Request-Headers", "Accept, Content-Type, If-None-Match"
+        )
+        response.headers["Access-Control-Max-Age"] = "86400"
+    return response
+
+
+def create_app(config: Settings | Mapping[str, Any] | None = None) -> Flask:
+    """The app for `config` (a `Settings`, a mapping of overrides, or None for the env)."""
+    from flask import Flask
+
+    from server import accesslog, errors, pages, sparql
+    from server.cache import ResultCache
+    from server.service_description import ServiceDescriber
+
+    settings, flask_config = _split_config(config)
+    app = Flask(__name__)
+    app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
+    app.config["DCDR_QUERY_TIMEOUT"] = settings.timeout
+    app.config["DCDR_SETTINGS"] = settings
+    app.config.update(flask_config)
+    store = make_store(settings)
+    app.extensions["dcdr"] = sparql.Service(
+        store=store,
+        settings=settings,
+        cache=ResultCache(settings.cache_bytes),
+        describer=ServiceDescriber(store, settings.timeout),
+    )
+    errors.register(app)
+    accesslog.register(app, settings.access_log)
+    app.after_request(_cors)
+    app.register_blueprint(sparql.bp)
+    app.register_blueprint(pages.bp)
+    return app

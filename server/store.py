@@ -3,12 +3,29 @@
 The embedded default is an Oxigraph store opened from `dist/`; a remote SPARQL 1.1 store can
 stand in behind the same interface. Everything the app asks of a store goes through
 `QueryStore.query`, so limits, timeouts and caching apply to pages and the endpoint alike.
+
+The safety analysis of a query (`analyze_query`) lives here too, because it is a property of the
+service, not of one store: whichever store answers, no update runs and no SERVICE leaves the
+dataset unless allowed.
 """
 
 from __future__ import annotations
 
+import json
+import re
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import TYPE_CHECKING, Any, Protocol
+
+from server.query_analysis import QueryPlan, plan_query
+
+if TYPE_CHECKING:
+    from rdflib.term import Node
+
+# rdflib (0.4 s to import) is imported on first use only: query worker processes import this
+# module for its exception types and must start fast.
+
+UPDATE_REFUSED = "SPARQL Update is not supported by this read-only endpoint"
+MEDIA_JSON = "application/sparql-results+json"
 
 
 @dataclass(frozen=True)
@@ -21,6 +38,10 @@ class DatasetSpec:
 
     default_graphs: tuple[str, ...] = ()
     named_graphs: tuple[str, ...] = ()
+
+    @property
+    def is_default(self) -> bool:
+        return not self.default_graphs and not self.named_graphs
 
 
 @dataclass(frozen=True)
@@ -50,10 +71,16 @@ class QueryStore(Protocol):
         dataset: DatasetSpec,
         media_type: str,
         timeout: float,
+        *,
+        graph_media_type: str = "",
     ) -> QueryResult:
-        """Runs a read-only SPARQL query and serializes its answer as `media_type`.
+        """Runs a read-only SPARQL query and serializes its answer.
 
-        Raises `QuerySyntaxError`, `QueryRefused`, `QueryTimeout` or `StoreUnavailable`.
+        `media_type` is the answer's type for SELECT/ASK, `graph_media_type` for
+        CONSTRUCT/DESCRIBE (the caller may not know the query form); an empty string means the
+        client accepts no type of that kind (`NotAcceptable` if the query needs it).
+        Raises `QuerySyntaxError`, `QueryRefused`, `QueryTimeout`, `NotAcceptable` or
+        `StoreUnavailable`.
         """
         ...
 
@@ -70,9 +97,84 @@ class QueryRefused(StoreError):
     """The query asks for something the service does not allow (400/403)."""
 
 
+class UpdateRefused(QueryRefused):
+    """The text is a SPARQL Update (the service is read-only)."""
+
+
 class QueryTimeout(StoreError):
     """The query ran past its time limit and was stopped (503)."""
 
 
 class StoreUnavailable(StoreError):
     """The store could not answer (503)."""
+
+
+class NotAcceptable(StoreError):
+    """The client accepts no media type this query's answer can be written in (406)."""
+
+
+def analyze_query(text: str, allowed_services: tuple[str, ...] = ()) -> QueryPlan:
+    """Refuses updates and SERVICE calls not allowed; returns what the store needs to know.
+
+    Raises `UpdateRefused` or `QueryRefused`. Syntax errors are left to the store's parser.
+    """
+    plan = plan_query(text)
+    if plan.is_update:
+        raise UpdateRefused(UPDATE_REFUSED)
+    for service in plan.services:
+        if service not in allowed_services:
+            raise QueryRefused(
+                f"SERVICE {service} is not allowed: this endpoint answers from its own dataset "
+                "only (no federated queries unless the operator allow-lists the service)"
+            )
+    return plan
+
+
+_POSITION = re.compile(r"^error at (\d+):(\d+):\s*")
+
+
+def syntax_message(store_message: str) -> str:
+    """Oxigraph's `error at L:C: ...` as a sentence a person can act on."""
+    match = _POSITION.match(store_message)
+    if match is None:
+        return f"SPARQL syntax error: {store_message}"
+    line, column = match.groups()
+    return f"SPARQL syntax error at line {line}, column {column}: {store_message[match.end() :]}"
+
+
+def _term(binding: dict[str, Any]) -> Node:
+    from rdflib.term import BNode, Literal, URIRef
+
+    kind = binding.get("type")
+    value = binding.get("value", "")
+    if kind == "uri":
+        return URIRef(value)
+    if kind == "bnode":
+        return BNode(value)
+    datatype = binding.get("datatype")
+    return Literal(value, lang=binding.get("xml:lang"), datatype=datatype)
+
+
+def select(store: QueryStore, query: str, timeout: float = 5.0) -> list[dict[str, Node]]:
+    """Runs a SELECT on the store for the app's own pages: rows as {variable: rdflib term}."""
+    result = store.query(query, DatasetSpec(), MEDIA_JSON, timeout)
+    document = json.loads(result.body)
+    rows = document.get("results", {}).get("bindings", [])
+    return [{name: _term(value) for name, value in row.items()} for row in rows]
+
+
+__all__ = [
+    "DatasetSpec",
+    "NotAcceptable",
+    "QueryPlan",
+    "QueryRefused",
+    "QueryResult",
+    "QueryStore",
+    "QuerySyntaxError",
+    "QueryTimeout",
+    "StoreError",
+    "StoreUnavailable",
+    "UpdateRefused",
+    "analyze_query",
+    "select",
+]

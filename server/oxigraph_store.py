@@ -1,0 +1,306 @@
+"""The embedded store: `dist/` served by Oxigraph (pyoxigraph) in killable worker processes.
+
+Each worker opens the on-disk store written by `dcdr build` read-only, so all of them share its
+pages through the OS cache; without `store/` each worker loads `dcdr.nq` into memory. Answers
+are written by pyoxigraph's own serializers inside the worker, and only bytes come back.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from itertools import islice
+from pathlib import Path
+from typing import Any
+
+import pyoxigraph as ox
+
+from server.config import Settings
+from server.executor import ProcessPool, WorkerFailed, WorkerTimeout
+from server.store import (
+    DatasetSpec,
+    NotAcceptable,
+    QueryResult,
+    QuerySyntaxError,
+    QueryTimeout,
+    StoreUnavailable,
+    analyze_query,
+    syntax_message,
+)
+
+SUMS_FILE = "SHA256SUMS"
+STORE_DIR = "store"
+NQUADS_FILE = "dcdr.nq"
+
+
+class DistError(Exception):
+    """`dist/` cannot be served (missing, incomplete or corrupted); the message says why."""
+
+
+@dataclass(frozen=True)
+class DistInfo:
+    """A verified build: where its store is and the content hash that names this version."""
+
+    root: Path
+    version: str
+    store_path: Path | None
+    nquads_path: Path | None
+
+
+def check_dist(root: Path) -> DistInfo:
+    """Verifies every dump listed in SHA256SUMS before anything is served from `root`."""
+    if not root.is_dir():
+        raise DistError(f"no built dataset at {root}: run `dcdr build` first (or set DCDR_DIST)")
+    sums_path = root / SUMS_FILE
+    if not sums_path.is_file():
+        raise DistError(f"{sums_path} is missing: the build in {root} is incomplete")
+    sums_text = sums_path.read_bytes()
+    entries = _read_sums(sums_path, sums_text.decode("utf-8", errors="replace"))
+    for digest, name in entries:
+        path = root / name
+        if not path.is_file():
+            raise DistError(f"{path} is listed in {SUMS_FILE} but missing")
+        if _sha256(path) != digest:
+            raise DistError(
+                f"{path} is corrupted or truncated: its SHA-256 differs from {SUMS_FILE}"
+            )
+    store_path = root / STORE_DIR
+    nquads_path = root / NQUADS_FILE
+    if not store_path.is_dir() and not nquads_path.is_file():
+        raise DistError(f"{root} holds neither {STORE_DIR}/ nor {NQUADS_FILE}: nothing to serve")
+    return DistInfo(
+        root=root,
+        version=hashlib.sha256(sums_text).hexdigest()[:16],
+        store_path=store_path if store_path.is_dir() else None,
+        nquads_path=nquads_path if nquads_path.is_file() else None,
+    )
+
+
+def _read_sums(path: Path, text: str) -> list[tuple[str, str]]:
+    entries = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        parts = line.split(maxsplit=1)
+        if len(parts) != 2 or len(parts[0]) != 64:
+            raise DistError(f"{path}, line {number}: expected '<sha256>  <file>'")
+        name = parts[1].strip().lstrip("*")
+        if name.startswith("/") or ".." in Path(name).parts:
+            raise DistError(f"{path}, line {number}: {name!r} is outside the build folder")
+        entries.append((parts[0].lower(), name))
+    if not entries:
+        raise DistError(f"{path} lists no files")
+    return entries
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+# ---- inside a worker process -------------------------------------------------------------
+
+
+@dataclass
+class _WorkerState:
+    store: ox.Store
+    prefixes: dict[str, str]
+
+
+def open_worker_store(
+    store_path: str | None, nquads_path: str | None, prefixes: dict[str, str]
+) -> _WorkerState:
+    """Runs once in each worker process."""
+    if store_path is not None:
+        store = ox.Store.read_only(store_path)
+    else:
+        store = ox.Store()
+        store.bulk_load(path=nquads_path, format=ox.RdfFormat.N_QUADS)
+    return _WorkerState(store, prefixes)
+
+
+# A job: (query, default graphs | None, named graphs | None, solutions media type, graph media
+# type, row limit, whether the answer may exceed the limit, whether "LIMIT n" can be appended,
+# whether the default graph is the union of the named graphs).
+Job = tuple[str, tuple[str, ...] | None, tuple[str, ...] | None, str, str, int, bool, bool, bool]
+
+
+def answer_job(state: _WorkerState, job: Job) -> tuple[Any, ...]:
+    """Runs one query; the answer is ("ok", body, media type, count, truncated) or an error."""
+    (
+        text,
+        default_graphs,
+        named_graphs,
+        solutions_type,
+        graph_type,
+        limit,
+        may_exceed,
+        append,
+        union,
+    ) = job
+    options: dict[str, Any] = {}
+    if default_graphs is None and named_graphs is None:
+        # Oxigraph lets the union flag win over FROM, so a query with FROM goes without it.
+        options["use_default_graph_as_union"] = union
+    else:
+        options["default_graph"] = [ox.NamedNode(iri) for iri in default_graphs or ()]
+        options["named_graphs"] = [ox.NamedNode(iri) for iri in named_graphs or ()]
+    if append:
+        # One row past the cap tells a cut answer from one that fits exactly.
+        text = f"{text}\nLIMIT {limit + 1}"
+    try:
+        result = state.store.query(text, **options)
+        if isinstance(result, ox.QueryTriples):
+            return _graph_answer(state, result, graph_type, limit)
+        if not solutions_type:
+            return ("not-acceptable", "SELECT/ASK")
+        results_format = ox.QueryResultsFormat.from_media_type(solutions_type)
+        if results_format is None:
+            return ("not-acceptable", "SELECT/ASK")
+        if isinstance(result, ox.QueryBoolean):
+            return ("ok", result.serialize(format=results_format), solutions_type, 1, False)
+        if not may_exceed:
+            return ("ok", result.serialize(format=results_format), solutions_type, -1, False)
+        return _capped_solutions(result, results_format, solutions_type, limit)
+    except SyntaxError as error:
+        return ("syntax", str(error))
+    except (OSError, ValueError, TypeError) as error:
+        return ("error", str(error))
+
+
+def _graph_answer(
+    state: _WorkerState, triples: ox.QueryTriples, graph_type: str, limit: int
+) -> tuple[Any, ...]:
+    if not graph_type:
+        return ("not-acceptable", "CONSTRUCT/DESCRIBE")
+    rdf_format = ox.RdfFormat.from_media_type(graph_type)
+    if rdf_format is None:
+        return ("not-acceptable", "CONSTRUCT/DESCRIBE")
+    kept = list(islice(triples, limit + 1))
+    truncated = len(kept) > limit
+    del kept[limit:]
+    prefixes = state.prefixes if rdf_format in (ox.RdfFormat.TURTLE, ox.RdfFormat.TRIG) else None
+    body = ox.serialize(kept, format=rdf_format, prefixes=prefixes)
+    return ("ok", body or b"", graph_type, len(kept), truncated)
+
+
+def _capped_solutions(
+    solutions: ox.QuerySolutions, results_format: ox.QueryResultsFormat, media: str, limit: int
+) -> tuple[Any, ...]:
+    # CSV cannot be read back without losing term types, so count in JSON and convert after.
+    counted_format = (
+        ox.QueryResultsFormat.JSON
+        if results_format == ox.QueryResultsFormat.CSV
+        else results_format
+    )
+    body = solutions.serialize(format=counted_format) or b""
+    count = sum(1 for _ in _solutions(body, counted_format))
+    truncated = count > limit
+    if truncated:
+        if counted_format != ox.QueryResultsFormat.JSON:
+            body = (
+                _solutions(body, counted_format).serialize(format=ox.QueryResultsFormat.JSON) or b""
+            )
+            counted_format = ox.QueryResultsFormat.JSON
+        document = json.loads(body)
+        document["results"]["bindings"] = document["results"]["bindings"][:limit]
+        body = json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+        count = limit
+    if counted_format != results_format:
+        body = _solutions(body, counted_format).serialize(format=results_format) or b""
+    return ("ok", body, media, count, truncated)
+
+
+def _solutions(body: bytes, results_format: ox.QueryResultsFormat) -> ox.QuerySolutions:
+    parsed = ox.parse_query_results(body, results_format)
+    assert isinstance(parsed, ox.QuerySolutions)  # a SELECT answer reads back as solutions
+    return parsed
+
+
+# ---- in the server process ---------------------------------------------------------------
+
+
+class OxigraphStore:
+    """`QueryStore` over a verified `dist/`, queries run in a pool of killable processes."""
+
+    def __init__(self, settings: Settings, info: DistInfo, prefixes: dict[str, str]) -> None:
+        self.settings = settings
+        self.info = info
+        self.pool = ProcessPool(
+            settings.pool_size,
+            open_worker_store,
+            (
+                str(info.store_path) if info.store_path else None,
+                str(info.nquads_path) if info.store_path is None and info.nquads_path else None,
+                prefixes,
+            ),
+            answer_job,
+            # "__main__" once in the fork server, so that forked workers need not import it.
+            preload=("__main__", "server.oxigraph_store"),
+        )
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> OxigraphStore:
+        from graph.namespaces import PREFIXES
+
+        prefixes = {name: str(namespace) for name, namespace in PREFIXES.items()}
+        return cls(settings, check_dist(settings.dist), prefixes)
+
+    @property
+    def version(self) -> str:
+        return self.info.version
+
+    def start(self) -> None:
+        self.pool.start()
+
+    def close(self) -> None:
+        self.pool.close()
+
+    def query(
+        self,
+        text: str,
+        dataset: DatasetSpec,
+        media_type: str,
+        timeout: float,
+        *,
+        graph_media_type: str = "",
+    ) -> QueryResult:
+        plan = analyze_query(text, self.settings.service_allowlist)
+        if plan.form in ("select", "ask") and not media_type:
+            raise NotAcceptable("no acceptable media type for SELECT/ASK results")
+        if plan.form in ("construct", "describe") and not graph_media_type:
+            raise NotAcceptable("no acceptable media type for an RDF graph")
+        limit = self.settings.row_limit
+        may_exceed = plan.form in ("select", "") and (plan.limit is None or plan.limit > limit)
+        append = plan.form == "select" and plan.limit is None and not plan.trailing_values
+        job: Job = (
+            text,
+            None if dataset.is_default else dataset.default_graphs,
+            None if dataset.is_default else dataset.named_graphs,
+            media_type,
+            graph_media_type,
+            limit,
+            may_exceed,
+            append,
+            not plan.has_dataset_clause,
+        )
+        seconds = min(timeout, self.settings.timeout)
+        try:
+            answer = self.pool.run(job, seconds)
+        except WorkerTimeout as error:
+            raise QueryTimeout(str(error)) from None
+        except WorkerFailed as error:
+            raise StoreUnavailable(str(error)) from None
+        status = answer[0]
+        if status == "ok":
+            _, body, media, count, truncated = answer
+            return QueryResult(body=body, media_type=media, count=count, truncated=truncated)
+        if status == "syntax":
+            raise QuerySyntaxError(syntax_message(answer[1]))
+        if status == "not-acceptable":
+            raise NotAcceptable(f"no acceptable media type for the answer of a {answer[1]} query")
+        raise StoreUnavailable(f"the store could not answer: {answer[1]}")

@@ -1,0 +1,348 @@
+"""A `QueryStore` that answers from a remote SPARQL 1.1 store (Oxigraph server, Virtuoso,
+Fuseki, QLever, GraphDB …) over the SPARQL 1.1 Protocol.
+
+Selected with `DCDR_STORE=sparql:http://HOST:PORT/path`. The app keeps its own limits and
+caching; this module only carries the request to the store and maps its failures onto the
+interface's exceptions.
+
+The contract's default graph is the union of the named graphs. Stores disagree on what a query
+without a dataset sees (Oxigraph: an empty default graph; Virtuoso: every graph, its own system
+graphs included; Fuseki: depends on `tdb:unionDefaultGraph`), so the portable way, used unless
+told otherwise, is to name the dataset's graphs in the request (`default-graph-uri` and
+`named-graph-uri` for each), which every SPARQL 1.1 store honours. See docs/deploy.md.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import threading
+import time
+from collections.abc import Iterable
+from typing import Literal
+
+import pyoxigraph as ox
+import requests
+from pyparsing import ParseBaseException
+from rdflib.plugins.sparql.parser import parseUpdate
+
+from graph.namespaces import GRAPH
+from server.store import (
+    UPDATE_REFUSED,
+    DatasetSpec,
+    NotAcceptable,
+    QueryRefused,
+    QueryResult,
+    QuerySyntaxError,
+    QueryTimeout,
+    StoreUnavailable,
+    UpdateRefused,
+    syntax_message,
+)
+
+UnionMode = Literal["explicit", "native", "oxigraph"]
+UNION_MODES: tuple[UnionMode, ...] = ("explicit", "native", "oxigraph")
+
+SELECT_JSON = "application/sparql-results+json"
+_LISTING_QUERY = "SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } }"
+_CHUNK = 1 << 16
+# The connection itself must come fast; only the query is allowed the request's full time.
+_CONNECT_TIMEOUT = 5.0
+_ERROR_EXCERPT = 600
+
+# Strings, IRIs and comments can contain the word FROM; strip them before looking for it.
+_LEXICAL_NOISE = re.compile(
+    r'"""(?:[^"\\]|\\.|"(?!""))*"""'
+    r"|'''(?:[^'\\]|\\.|'(?!''))*'''"
+    r'|"(?:[^"\\\n]|\\.)*"'
+    r"|'(?:[^'\\\n]|\\.)*'"
+    r"|<[^<>\"{}|^`\\\s]*>"
+    r"|#[^\n]*"
+    r"|[?$]\w+",
+    re.DOTALL,
+)
+_FROM_CLAUSE = re.compile(r"\bFROM\b", re.IGNORECASE)
+_TIMEOUT_WORDS = re.compile(r"time ?out|timed out|SR171|exceeded", re.IGNORECASE)
+
+
+def query_has_dataset_clause(text: str) -> bool:
+    """True when the query names its own dataset with FROM / FROM NAMED."""
+    return bool(_FROM_CLAUSE.search(_LEXICAL_NOISE.sub(" ", text)))
+
+
+def _is_update(text: str) -> bool:
+    try:
+        parseUpdate(text)
+    except ParseBaseException:
+        return False
+    return True
+
+
+def _base_media_type(content_type: str | None) -> str:
+    return (content_type or "").split(";", 1)[0].strip().lower()
+
+
+class RemoteSparqlStore:
+    """`QueryStore` over any SPARQL 1.1 query endpoint.
+
+    `union` says how the contract's union default graph is obtained:
+    `explicit` (default, any store) lists the dataset's graphs in the request;
+    `native` trusts the store to do it (Oxigraph server started with `--union-default-graph`,
+    Fuseki with `tdb:unionDefaultGraph true`); `oxigraph` adds Oxigraph's `union-default-graph`
+    request parameter. `graphs` are the dataset's graph IRIs for `explicit`; by default they are
+    discovered once from the store (every graph whose IRI starts with the project's graph
+    namespace). `version` identifies the content for ETags: pass the dist's version (printed by
+    `dcdr publish`); when left out, a fingerprint of the per-graph triple counts is used.
+    """
+
+    def __init__(
+        self,
+        endpoint_url: str,
+        version: str | None = None,
+        *,
+        union: UnionMode = "explicit",
+        graphs: Iterable[str] | None = None,
+        auth: tuple[str, str] | None = None,
+        max_rows: int | None = None,
+        timeout_param: str | None = None,
+        session: requests.Session | None = None,
+    ) -> None:
+        if not endpoint_url.startswith(("http://", "https://")):
+            raise ValueError(f"remote store URL must be http(s)://…, got {endpoint_url!r}")
+        if union not in UNION_MODES:
+            raise ValueError(f"union must be one of {', '.join(UNION_MODES)}, got {union!r}")
+        self.endpoint_url = endpoint_url
+        self.union: UnionMode = union
+        self.max_rows = max_rows
+        # Virtuoso reads `timeout` in milliseconds; other stores ignore unknown parameters.
+        self.timeout_param = timeout_param
+        self._graphs: tuple[str, ...] | None = tuple(graphs) if graphs is not None else None
+        self._version = version
+        self._lock = threading.RLock()
+        self._session = session or requests.Session()
+        if auth is not None:
+            self._session.auth = auth
+        # Never holds data: it only parses (see `_form`).
+        self._parser = ox.Store()
+
+    @classmethod
+    def from_setting(cls, setting: str, version: str | None = None) -> RemoteSparqlStore:
+        """Builds the store from `DCDR_STORE`'s value `sparql:URL`.
+
+        Options ride in the URL's fragment so that one setting says everything, e.g.
+        `sparql:http://127.0.0.1:8890/sparql#union=explicit&timeout-param=timeout`.
+        """
+        if not setting.startswith("sparql:"):
+            raise ValueError(f"DCDR_STORE must be 'embedded' or 'sparql:URL', got {setting!r}")
+        url, _, fragment = setting.removeprefix("sparql:").partition("#")
+        options: dict[str, str] = {}
+        for part in filter(None, fragment.split("&")):
+            key, _, value = part.partition("=")
+            options[key] = value
+        unknown = set(options) - {"union", "timeout-param"}
+        if unknown:
+            raise ValueError(f"unknown remote store option(s): {', '.join(sorted(unknown))}")
+        union = options.get("union", "explicit")
+        if union not in UNION_MODES:
+            raise ValueError(f"union must be one of {', '.join(UNION_MODES)}, got {union!r}")
+        return cls(url, version, union=union, timeout_param=options.get("timeout-param"))
+
+    # -- QueryStore ----------------------------------------------------------------------
+
+    @property
+    def version(self) -> str:
+        if self._version is None:
+            with self._lock:
+                if self._version is None:
+                    self._version = self._fingerprint()
+        return self._version
+
+    def query(
+        self,
+        text: str,
+        dataset: DatasetSpec,
+        media_type: str,
+        timeout: float,
+        *,
+        graph_media_type: str = "",
+    ) -> QueryResult:
+        form = self._form(text)
+        if form == "graph":
+            accepted = [graph_media_type]
+        elif form == "results":
+            accepted = [media_type]
+        else:
+            accepted = [media_type, graph_media_type]
+        accepted = [_base_media_type(t) for t in accepted if t]
+        if not accepted:
+            raise NotAcceptable("no acceptable media type for this kind of query")
+        params: list[tuple[str, str]] = [("query", text)]
+        params.extend(self._dataset_params(text, dataset))
+        if self.timeout_param:
+            params.append((self.timeout_param, str(int(timeout * 1000))))
+        body, answered = self._post(params, ", ".join(accepted), timeout)
+        if form == "":
+            is_graph = ox.RdfFormat.from_media_type(answered) is not None
+            form = "graph" if is_graph else "results"
+        wanted = _base_media_type(graph_media_type if form == "graph" else media_type)
+        return self._result(body, answered, wanted)
+
+    # -- helpers -------------------------------------------------------------------------
+
+    def graphs(self) -> tuple[str, ...]:
+        """The dataset's named graphs as the store holds them (discovered once)."""
+        if self._graphs is None:
+            with self._lock:
+                if self._graphs is None:
+                    self._graphs = self._discover_graphs()
+        return self._graphs
+
+    def _discover_graphs(self) -> tuple[str, ...]:
+        body, _ = self._post([("query", _LISTING_QUERY)], SELECT_JSON, 30.0)
+        rows = json.loads(body)["results"]["bindings"]
+        found = sorted({row["g"]["value"] for row in rows})
+        return tuple(g for g in found if g.startswith(str(GRAPH)))
+
+    def _fingerprint(self) -> str:
+        counts = []
+        for graph in self.graphs():
+            text = f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH <{graph}> {{ ?s ?p ?o }} }}"
+            body, _ = self._post([("query", text)], SELECT_JSON, 60.0)
+            counts.append(f"{graph} {json.loads(body)['results']['bindings'][0]['n']['value']}")
+        digest = hashlib.sha256("\n".join(counts).encode()).hexdigest()
+        return "remote-" + digest[:16]
+
+    def _form(self, text: str) -> str:
+        """ "results" (SELECT/ASK), "graph" (CONSTRUCT/DESCRIBE) or "" when unknown.
+
+        Evaluating on an empty in-memory store parses the query locally, so syntax errors read
+        the same whatever the remote store's own wording; the lazy answer is never iterated.
+        """
+        try:
+            answer = self._parser.query(text)
+        except SyntaxError as error:
+            if _is_update(text):
+                raise UpdateRefused(UPDATE_REFUSED) from None
+            raise QuerySyntaxError(syntax_message(str(error).splitlines()[0])) from None
+        except (ValueError, RuntimeError, OSError):
+            # Evaluation problems on an empty store (e.g. SERVICE) are for the remote one.
+            return ""
+        return "graph" if isinstance(answer, ox.QueryTriples) else "results"
+
+    def _dataset_params(self, text: str, dataset: DatasetSpec) -> list[tuple[str, str]]:
+        if dataset.default_graphs or dataset.named_graphs:
+            return [("default-graph-uri", g) for g in dataset.default_graphs] + [
+                ("named-graph-uri", g) for g in dataset.named_graphs
+            ]
+        if self.union == "native" or query_has_dataset_clause(text):
+            return []
+        if self.union == "oxigraph":
+            return [("union-default-graph", "")]
+        graphs = self.graphs()
+        return [("default-graph-uri", g) for g in graphs] + [("named-graph-uri", g) for g in graphs]
+
+    def _post(
+        self, params: list[tuple[str, str]], media_type: str, timeout: float
+    ) -> tuple[bytes, str]:
+        """Sends one protocol POST and reads the answer within `timeout` seconds in all."""
+        deadline = time.monotonic() + timeout
+        try:
+            response = self._session.post(
+                self.endpoint_url,
+                data=params,
+                headers={"Accept": media_type},
+                timeout=(min(_CONNECT_TIMEOUT, timeout), timeout),
+                stream=True,
+            )
+        except requests.ConnectTimeout as error:
+            raise StoreUnavailable(f"remote store {self.endpoint_url} did not answer") from error
+        except requests.Timeout as error:
+            raise QueryTimeout(f"query ran past {timeout:g} s on the remote store") from error
+        except requests.RequestException as error:
+            raise StoreUnavailable(f"remote store {self.endpoint_url} unreachable") from error
+        with response:
+            chunks: list[bytes] = []
+            try:
+                for chunk in response.iter_content(_CHUNK):
+                    # requests' read timeout is per read; the request's limit is overall.
+                    if time.monotonic() > deadline:
+                        raise QueryTimeout(f"query ran past {timeout:g} s on the remote store")
+                    chunks.append(chunk)
+            except requests.Timeout as error:
+                raise QueryTimeout(f"query ran past {timeout:g} s on the remote store") from error
+            except requests.RequestException as error:
+                raise StoreUnavailable(f"remote store {self.endpoint_url} broke off") from error
+            body = b"".join(chunks)
+            self._raise_for_status(response.status_code, body)
+            return body, _base_media_type(response.headers.get("Content-Type"))
+
+    def _raise_for_status(self, status: int, body: bytes) -> None:
+        if status < 400:
+            return
+        message = body[:_ERROR_EXCERPT].decode("utf-8", "replace").strip()
+        if status in (408, 504) or (status >= 500 and _TIMEOUT_WORDS.search(message)):
+            raise QueryTimeout(f"the remote store stopped the query: {message}")
+        if status == 400:
+            raise QuerySyntaxError(f"the remote store rejected the query: {message}")
+        if status == 406:
+            raise NotAcceptable(f"the remote store cannot write this answer as asked: {message}")
+        if status in (403, 405, 413, 414):
+            raise QueryRefused(f"the remote store refused the query ({status}): {message}")
+        raise StoreUnavailable(f"the remote store answered {status}: {message}")
+
+    def _result(self, body: bytes, answered: str, wanted: str) -> QueryResult:
+        if answered and answered != wanted:
+            body = _convert(body, answered, wanted)
+        if wanted == SELECT_JSON:
+            return self._json_result(body)
+        return QueryResult(body=body, media_type=wanted, count=_count(body, wanted))
+
+    def _json_result(self, body: bytes) -> QueryResult:
+        try:
+            document = json.loads(body)
+        except ValueError as error:
+            raise StoreUnavailable("the remote store sent invalid JSON results") from error
+        if "boolean" in document:
+            return QueryResult(body=body, media_type=SELECT_JSON, count=1)
+        rows = document.get("results", {}).get("bindings", [])
+        if self.max_rows is not None and len(rows) > self.max_rows:
+            document["results"]["bindings"] = rows[: self.max_rows]
+            body = json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode()
+            return QueryResult(body, SELECT_JSON, count=self.max_rows, truncated=True)
+        return QueryResult(body=body, media_type=SELECT_JSON, count=len(rows))
+
+
+def _convert(body: bytes, answered: str, wanted: str) -> bytes:
+    """Re-serializes a store's answer when it chose another format than the one asked for."""
+    results_in = ox.QueryResultsFormat.from_media_type(answered)
+    results_out = ox.QueryResultsFormat.from_media_type(wanted)
+    try:
+        if results_in is not None and results_out is not None:
+            parsed = ox.parse_query_results(body, results_in)
+            return bytes(parsed.serialize(format=results_out) or b"")
+        rdf_in = ox.RdfFormat.from_media_type(answered)
+        rdf_out = ox.RdfFormat.from_media_type(wanted)
+        if rdf_in is not None and rdf_out is not None:
+            triples = [quad.triple for quad in ox.parse(body, rdf_in)]
+            return bytes(ox.serialize(triples, format=rdf_out) or b"")
+    except (SyntaxError, ValueError) as error:
+        raise StoreUnavailable(f"the remote store sent unreadable {answered}: {error}") from None
+    raise NotAcceptable(f"the remote store answers {answered}, which cannot become {wanted}")
+
+
+def _count(body: bytes, media_type: str) -> int:
+    """Rows (results) or triples (graphs) in an answer, for logs and headers."""
+    if media_type in ("text/csv", "text/tab-separated-values"):
+        return max(body.count(b"\n") - 1, 0)
+    if media_type == "application/sparql-results+xml":
+        return body.count(b"<result>") or (1 if b"<boolean>" in body else 0)
+    if media_type in ("application/n-triples", "application/n-quads"):
+        return sum(1 for line in body.splitlines() if line.strip() and not line.startswith(b"#"))
+    rdf_format = ox.RdfFormat.from_media_type(media_type)
+    if rdf_format is None:
+        return 0
+    try:
+        return sum(1 for _ in ox.parse(body, rdf_format))
+    except (SyntaxError, ValueError):
+        return 0

@@ -1,0 +1,116 @@
+"""The SPARQL 1.1 Service Description answered by GET /sparql without a query.
+
+It says what a client can rely on: SPARQL 1.1 Query only, the result formats, that the default
+graph is the union of the named graphs, which named graphs exist (asked of the store once), and
+where the VoID description is.
+"""
+
+from __future__ import annotations
+
+import threading
+
+from rdflib import BNode, Graph, Literal, URIRef
+from rdflib.namespace import DCTERMS, RDF, RDFS, VOID, XSD
+
+from graph.namespaces import DATASET_IRI, FORMATS, SD
+from server import negotiation as media
+from server.store import QueryStore, select
+
+# The W3C format IRI of each media type this endpoint writes.
+FORMAT_IRIS = {
+    media.SPARQL_JSON: FORMATS["SPARQL_Results_JSON"],
+    media.SPARQL_XML: FORMATS["SPARQL_Results_XML"],
+    media.CSV: FORMATS["SPARQL_Results_CSV"],
+    media.TSV: FORMATS["SPARQL_Results_TSV"],
+    media.TURTLE: FORMATS["Turtle"],
+    media.N_TRIPLES: FORMATS["N-Triples"],
+    media.N_QUADS: FORMATS["N-Quads"],
+    media.TRIG: FORMATS["TriG"],
+    media.JSON_LD: FORMATS["JSON-LD"],
+    media.RDF_XML: FORMATS["RDF_XML"],
+}
+
+# rdflib serializer names (the description is small and built once, so rdflib suffices here).
+_SERIALIZERS = {
+    media.TURTLE: "turtle",
+    media.N_TRIPLES: "nt",
+    media.N_QUADS: "nquads",
+    media.TRIG: "trig",
+    media.JSON_LD: "json-ld",
+    media.RDF_XML: "xml",
+}
+
+_GRAPHS_QUERY = "SELECT ?g (COUNT(*) AS ?triples) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g"
+
+
+def describe_service(root_url: str, graphs: list[tuple[str, int]]) -> Graph:
+    """The description of the endpoint at `root_url` + `sparql` with its named graphs."""
+    endpoint = URIRef(root_url + "sparql")
+    description = Graph()
+    description.bind("sd", SD)
+    description.bind("void", VOID)
+    description.bind("dcterms", DCTERMS)
+    service = endpoint
+    description.add((service, RDF.type, SD.Service))
+    description.add((service, SD.endpoint, endpoint))
+    description.add((service, SD.supportedLanguage, SD.SPARQL11Query))
+    description.add((service, SD.feature, SD.UnionDefaultGraph))
+    for iri in FORMAT_IRIS.values():
+        description.add((service, SD.resultFormat, iri))
+    dataset = DATASET_IRI
+    description.add((service, SD.defaultDataset, dataset))
+    description.add((dataset, RDF.type, SD.Dataset))
+    description.add((dataset, RDF.type, VOID.Dataset))
+    description.add((dataset, VOID.sparqlEndpoint, endpoint))
+    for link in (".well-known/void", "void.ttl"):
+        description.add((dataset, RDFS.seeAlso, URIRef(root_url + link)))
+    default_graph = BNode("defaultGraph")
+    description.add((dataset, SD.defaultGraph, default_graph))
+    description.add((default_graph, RDF.type, SD.Graph))
+    description.add(
+        (default_graph, DCTERMS.description, Literal("the union of all named graphs", lang="en"))
+    )
+    total = 0
+    for name, triples in graphs:
+        named = BNode(f"graph{len(description)}")
+        described = BNode(f"content{len(description)}")
+        description.add((dataset, SD.namedGraph, named))
+        description.add((named, RDF.type, SD.NamedGraph))
+        description.add((named, SD.name, URIRef(name)))
+        description.add((named, SD.graph, described))
+        description.add((described, RDF.type, SD.Graph))
+        description.add((described, VOID.triples, Literal(triples, datatype=XSD.integer)))
+        total += triples
+    description.add((default_graph, VOID.triples, Literal(total, datatype=XSD.integer)))
+    return description
+
+
+class ServiceDescriber:
+    """Builds the description once per root URL and media type (the dataset is immutable)."""
+
+    def __init__(self, store: QueryStore, timeout: float) -> None:
+        self._store = store
+        self._timeout = timeout
+        self._graphs: list[tuple[str, int]] | None = None
+        self._answers: dict[tuple[str, str], bytes] = {}
+        self._lock = threading.Lock()
+
+    def named_graphs(self) -> list[tuple[str, int]]:
+        if self._graphs is None:
+            rows = select(self._store, _GRAPHS_QUERY, self._timeout)
+            self._graphs = sorted(
+                (str(row["g"]), int(str(row["triples"]))) for row in rows if "g" in row
+            )
+        return self._graphs
+
+    def render(self, root_url: str, media_type: str) -> bytes:
+        key = (root_url, media_type)
+        with self._lock:
+            cached = self._answers.get(key)
+        if cached is not None:
+            return cached
+        graph = describe_service(root_url, self.named_graphs())
+        body = graph.serialize(format=_SERIALIZERS.get(media_type, "turtle"), encoding="utf-8")
+        with self._lock:
+            self._answers[key] = body
+        return body

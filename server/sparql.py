@@ -1,0 +1,372 @@
+"""The SPARQL 1.1 Protocol at /sparql (the `sparql` blueprint) and /healthz.
+
+A request goes: read the parameters strictly (GET, form POST, direct POST) → refuse updates →
+negotiate the media type → check the query (cached parse: no update, no SERVICE) → answer 304
+when the client holds this answer's ETag → the in-process cache → the store.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import time
+from dataclasses import dataclass
+from typing import NoReturn
+from urllib.parse import parse_qsl
+
+import pyoxigraph
+from flask import Blueprint, Response, abort, current_app, jsonify, request
+from flask.blueprints import BlueprintSetupState
+from flask.typing import ResponseReturnValue
+from werkzeug.exceptions import ServiceUnavailable, TooManyRequests
+
+from server import negotiation
+from server.accesslog import note_query
+from server.cache import ResultCache, etag_matches, request_key
+from server.config import Settings
+from server.fairness import Ledger, client_address
+from server.service_description import ServiceDescriber
+from server.store import (
+    UPDATE_REFUSED,
+    DatasetSpec,
+    NotAcceptable,
+    QueryRefused,
+    QueryResult,
+    QueryStore,
+    QuerySyntaxError,
+    QueryTimeout,
+    StoreUnavailable,
+    UpdateRefused,
+    analyze_query,
+)
+
+bp = Blueprint("sparql", __name__)
+
+FORM = "application/x-www-form-urlencoded"
+DIRECT = "application/sparql-query"
+UPDATE = "application/sparql-update"
+FORMAT_PARAMETERS = ("format", "output", "results")
+UPDATE_PARAMETERS = ("update", "using-graph-uri", "using-named-graph-uri")
+TRUNCATED_HEADER = "X-DCDR-Result-Truncated"
+ROW_LIMIT_HEADER = "X-DCDR-Row-Limit"
+FAIRNESS = "dcdr_fairness"
+# Deeper nesting overflows the stack of the query parsers (Oxigraph's kills its process).
+MAX_NESTING = 100
+
+
+@dataclass
+class Service:
+    """What `create_app` puts in `app.extensions["dcdr"]` (the pages use `.store`, `.settings`)."""
+
+    store: QueryStore
+    settings: Settings
+    cache: ResultCache
+    describer: ServiceDescriber
+
+
+@bp.record_once
+def _make_ledger(state: BlueprintSetupState) -> None:
+    # Made while the app is built, before gunicorn forks, so that every worker shares it.
+    settings: Settings = state.app.config["DCDR_SETTINGS"]
+    if settings.query_budget_seconds > 0:
+        state.app.extensions[FAIRNESS] = Ledger(
+            settings.query_budget_seconds, settings.budget_window
+        )
+
+
+def service() -> Service:
+    extension: Service = current_app.extensions["dcdr"]
+    return extension
+
+
+def _parse_pairs(raw: bytes, where: str, limit: int) -> list[tuple[str, str]]:
+    """Decodes `a=b&c=d` strictly: text that is not UTF-8 is refused, never replaced."""
+    try:
+        text = raw.decode("utf-8")
+        return parse_qsl(
+            text, keep_blank_values=True, encoding="utf-8", errors="strict", max_num_fields=limit
+        )
+    except UnicodeDecodeError:
+        abort(400, f"the {where} is not valid UTF-8 (SPARQL requests must be UTF-8)")
+    except ValueError as error:
+        abort(400, f"the {where} could not be read: {error}")
+
+
+def _check_body_size(settings: Settings) -> None:
+    length = request.content_length
+    if length is not None and length > settings.max_body_bytes:
+        # Read and drop what the client already sent, so that it gets to read the 413
+        # instead of a reset connection; bounded, so a huge body costs at most this much.
+        # The raw WSGI input: werkzeug's own stream refuses to read past the limit.
+        stream = request.environ["wsgi.input"]
+        remaining = min(length, 64 * 1024 * 1024)
+        while remaining > 0:
+            chunk = stream.read(min(remaining, 1 << 20))
+            if not chunk:
+                break
+            remaining -= len(chunk)
+        abort(
+            413,
+            f"the request body is {length} bytes; this endpoint accepts at most "
+            f"{settings.max_body_bytes} bytes",
+        )
+
+
+def read_parameters(settings: Settings) -> list[tuple[str, str]]:
+    """The protocol parameters of this request, from the URL and (for POST) the body."""
+    params = _parse_pairs(request.query_string, "query string", 1000)
+    if request.method != "POST":
+        return params
+    _check_body_size(settings)
+    media = request.mimetype
+    if media == FORM:
+        return params + _parse_pairs(request.get_data(cache=True), "form body", 1000)
+    if media == DIRECT:
+        charset = request.mimetype_params.get("charset", "utf-8").lower()
+        if charset not in ("utf-8", "utf8"):
+            abort(415, f"a SPARQL query must be sent as UTF-8, not {charset}")
+        try:
+            text = request.get_data(cache=True).decode("utf-8")
+        except UnicodeDecodeError:
+            abort(400, "the request body is not valid UTF-8 (SPARQL requests must be UTF-8)")
+        if any(name == "query" for name, _ in params):
+            abort(400, "the query is given twice: in the body and in the URL's query parameter")
+        return [*params, ("query", text)]
+    if media == UPDATE:
+        abort(403, UPDATE_REFUSED)
+    if not media:
+        abort(415, f"a POST to the SPARQL endpoint needs Content-Type {FORM} or {DIRECT}")
+    abort(415, f"unsupported Content-Type {media}; use {FORM} or {DIRECT}")
+
+
+def _timeout(value: str | None, limit: float) -> float:
+    """`timeout=` in seconds (Fuseki), or with an `ms` suffix in milliseconds; never above the
+    server's limit."""
+    if value is None or not value.strip():
+        return limit
+    text = value.strip().lower()
+    try:
+        seconds = float(text[:-2]) / 1000 if text.endswith("ms") else float(text.rstrip("s"))
+    except ValueError:
+        abort(400, f"timeout={value!r} is not a number of seconds (or of milliseconds with 'ms')")
+    if seconds <= 0:
+        abort(400, "timeout must be a positive number of seconds")
+    return min(seconds, limit)
+
+
+def _graphs(params: list[tuple[str, str]], name: str) -> tuple[str, ...]:
+    graphs = []
+    for key, value in params:
+        if key != name:
+            continue
+        try:
+            pyoxigraph.NamedNode(value)
+        except ValueError:
+            abort(400, f"{name}={value!r} is not an absolute IRI")
+        graphs.append(value)
+    return tuple(graphs)
+
+
+# Tokens that can hold brackets without nesting anything: comments, strings and IRIs.
+_OPAQUE = (
+    r"#[^\n]*"
+    r"|'''(?:[^'\\]|\\.|'(?!''))*'''"
+    r'|"""(?:[^"\\]|\\.|"(?!""))*"""'
+    r"|'(?:[^'\\\n]|\\.)*'"
+    r'|"(?:[^"\\\n]|\\.)*"'
+    r'|<[^<>"{}|^`\\\x00-\x20]*>'
+)
+_NESTING_TOKENS = re.compile(
+    _OPAQUE + r"|(?P<open>[({\[])|(?P<close>[)}\]])|(?P<unary>(?:[!^+-]\s*)+)"
+)
+# Oxigraph reports a call it cannot make only when it runs the query, as an evaluation error.
+_BAD_CALL = re.compile(r"The custom function <[^>]*> (?:is not supported|requires .*)")
+
+
+def nesting_problem(text: str) -> str | None:
+    """Why the query nests too deep for the parsers, or None."""
+    depth = 0
+    for match in _NESTING_TOKENS.finditer(text):
+        if match.group("open"):
+            depth += 1
+            if depth > MAX_NESTING:
+                return (
+                    f"the query nests groups or brackets more than {MAX_NESTING} deep; "
+                    "flatten it (this endpoint accepts at most that depth)"
+                )
+        elif match.group("close"):
+            depth -= 1
+        elif match.group("unary") and sum(not c.isspace() for c in match.group()) > MAX_NESTING:
+            return f"the query chains more than {MAX_NESTING} operators (! ^ + -) in a row"
+    return None
+
+
+def _not_acceptable(kind: str, offered: tuple[str, ...]) -> NoReturn:
+    abort(
+        406,
+        f"none of the accepted media types fits {kind}; this endpoint writes {', '.join(offered)}",
+    )
+
+
+def _answer_headers(response: Response, key: str, settings: Settings) -> Response:
+    response.headers["ETag"] = f'"{key}"'
+    response.headers["Cache-Control"] = f"public, max-age={settings.max_age}"
+    response.vary.add("Accept")
+    return response
+
+
+def _describe_service(svc: Service, format_name: str | None) -> Response:
+    try:
+        media = negotiation.best_rdf_type(request.accept_mimetypes, format_name)
+    except negotiation.UnknownFormat as error:
+        abort(400, str(error))
+    key = request_key(svc.store.version, "", (request.url_root,), "sd:" + media)
+    if etag_matches(request.headers.get("If-None-Match"), key):
+        return _answer_headers(Response(status=304), key, svc.settings)
+    try:
+        body = svc.describer.render(request.url_root, media)
+    except (QueryTimeout, StoreUnavailable) as error:
+        abort(503, f"the service description is unavailable: {error}")
+    return _answer_headers(Response(body, mimetype=media), key, svc.settings)
+
+
+def _run(
+    svc: Service,
+    query: str,
+    dataset: DatasetSpec,
+    choice: negotiation.Choice,
+    timeout: float,
+    key: str,
+) -> QueryResult:
+    cached = svc.cache.get(key) if svc.settings.cache_bytes > 0 else None
+    if cached is not None:
+        from flask import g
+
+        g.dcdr_cache = "hit"
+        return cached
+    try:
+        result = svc.store.query(
+            query, dataset, choice.solutions, timeout, graph_media_type=choice.graph
+        )
+    except QueryTimeout as error:
+        raise ServiceUnavailable(
+            f"{error}; simplify the query, add a LIMIT, or run it on a dump",
+            retry_after=max(1, math.ceil(timeout)),
+        ) from None
+    except StoreUnavailable as error:
+        bad_call = _BAD_CALL.search(str(error))
+        if bad_call:
+            abort(400, f"the query calls a function this endpoint cannot run: {bad_call.group()}")
+        raise ServiceUnavailable(str(error), retry_after=1) from None
+    except NotAcceptable as error:
+        abort(406, str(error))
+    except (QuerySyntaxError, QueryRefused) as error:
+        abort(400, str(error))
+    if svc.settings.cache_bytes > 0:
+        svc.cache.put(key, result)
+    return result
+
+
+def _fair_run(
+    svc: Service,
+    query: str,
+    dataset: DatasetSpec,
+    choice: negotiation.Choice,
+    timeout: float,
+    key: str,
+) -> QueryResult:
+    """`_run`, charged to the client's budget of query seconds when fairness is on."""
+    ledger: Ledger | None = current_app.extensions.get(FAIRNESS)
+    if ledger is None:
+        return _run(svc, query, dataset, choice, timeout, key)
+    client = client_address(
+        request.remote_addr, dict(request.headers), svc.settings.trusted_proxy_header
+    )
+    wait = ledger.retry_after(client)
+    if wait > 0:
+        raise TooManyRequests(
+            f"this client has used its {ledger.budget:g} s of query time per "
+            f"{ledger.window:g} s; retry in {math.ceil(wait)} s",
+            retry_after=max(1, math.ceil(wait)),
+        )
+    started = time.monotonic()
+    try:
+        return _run(svc, query, dataset, choice, timeout, key)
+    finally:
+        ledger.charge(client, time.monotonic() - started)
+
+
+@bp.route("/sparql", methods=["GET", "POST"])
+@bp.route("/sparql/", methods=["GET", "POST"])
+def endpoint() -> ResponseReturnValue:
+    svc = service()
+    settings = svc.settings
+    accept = request.accept_mimetypes
+    if negotiation.prefers_html(accept) and "pages.query_ui" in current_app.view_functions:
+        view = current_app.view_functions["pages.query_ui"]
+        return current_app.ensure_sync(view)()
+    params = read_parameters(settings)
+    names = {name for name, _ in params}
+    if names & set(UPDATE_PARAMETERS):
+        abort(403, UPDATE_REFUSED)
+    queries = [value for name, value in params if name == "query"]
+    format_name = next((v for n, v in params if n in FORMAT_PARAMETERS and v), None)
+    if len(queries) > 1:
+        abort(400, f"{len(queries)} query parameters given; send exactly one")
+    if not queries:
+        if request.method == "POST":
+            abort(400, "no query: send it as the 'query' parameter or as the body")
+        return _describe_service(svc, format_name)
+    query = queries[0]
+    note_query(query, settings.log_query_text)
+    if len(query) > settings.max_query_chars:
+        abort(
+            413, f"the query has {len(query)} characters; the limit is {settings.max_query_chars}"
+        )
+    if not query.strip():
+        abort(400, "the query is empty")
+    timeout = _timeout(next((v for n, v in params if n == "timeout"), None), settings.timeout)
+    dataset = DatasetSpec(_graphs(params, "default-graph-uri"), _graphs(params, "named-graph-uri"))
+    try:
+        choice = negotiation.negotiate(accept, format_name)
+    except negotiation.UnknownFormat as error:
+        abort(400, str(error))
+    problem = nesting_problem(query)
+    if problem:
+        abort(400, problem)
+    try:
+        plan = analyze_query(query, settings.service_allowlist)
+    except UpdateRefused:
+        abort(400, f"{UPDATE_REFUSED}: the query parameter holds an update")
+    except (QuerySyntaxError, QueryRefused) as error:
+        abort(400, str(error))
+    if plan.form in ("select", "ask") and not choice.solutions:
+        _not_acceptable("SELECT/ASK results", negotiation.SOLUTION_TYPES)
+    if plan.form in ("construct", "describe") and not choice.graph:
+        _not_acceptable("an RDF graph", negotiation.GRAPH_TYPES)
+    media = {"select": choice.solutions, "ask": choice.solutions}.get(plan.form, choice.graph)
+    if not plan.form:
+        media = choice.key
+    key = request_key(
+        svc.store.version,
+        query,
+        (*dataset.default_graphs, "|", *dataset.named_graphs),
+        media,
+    )
+    if etag_matches(request.headers.get("If-None-Match"), key):
+        return _answer_headers(Response(status=304), key, settings)
+    result = _fair_run(svc, query, dataset, choice, timeout, key)
+    response = Response(result.body, mimetype=result.media_type)
+    if result.truncated:
+        response.headers[TRUNCATED_HEADER] = "true"
+        response.headers[ROW_LIMIT_HEADER] = str(settings.row_limit)
+    response.headers.update(result.extra_headers)
+    return _answer_headers(response, key, settings)
+
+
+@bp.route("/healthz")
+def healthz() -> ResponseReturnValue:
+    svc = service()
+    response = jsonify(status="ok", version=svc.store.version)
+    response.headers["Cache-Control"] = "no-store"
+    return response

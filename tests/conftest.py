@@ -1,0 +1,71 @@
+"""Shared fixtures: the mini fixture project (copied per test), a built copy shared by the read-only
+tests, and a helper that runs `dcdr` in a subprocess against a chosen project and dist."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+
+import pytest
+
+from graph.paths import Project
+
+ROOT = Path(__file__).resolve().parents[1]
+MINI = ROOT / "tests" / "fixtures" / "mini"
+
+
+def copy_mini(target: Path) -> Project:
+    """A fresh copy of the mini project, with the real generic text checks (not the fact
+    checks, which are about the real report's facts)."""
+    shutil.copytree(MINI, target)
+    checks = target / "queries" / "checks"
+    checks.mkdir(parents=True, exist_ok=True)
+    for check in sorted((ROOT / "queries" / "checks").glob("text-*.rq")):
+        shutil.copy(check, checks / check.name)
+    return Project(root=target, dist=target / "dist")
+
+
+def run_dcdr(
+    args: list[str],
+    project: Project,
+    extra_env: Mapping[str, str] | None = None,
+    timeout: float = 120,
+) -> subprocess.CompletedProcess[str]:
+    """`dcdr ARGS` in a subprocess, with DCDR_ROOT / DCDR_DIST pointing at `project`."""
+    env = dict(os.environ)
+    env.update(
+        {
+            "DCDR_ROOT": str(project.root),
+            "DCDR_DIST": str(project.dist),
+            "PYTHONPATH": str(ROOT),
+        }
+    )
+    env.update(extra_env or {})
+    return subprocess.run(
+        [sys.executable, "-m", "graph.cli", *args],
+        cwd=project.root,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
+@pytest.fixture
+def mini(tmp_path: Path) -> Project:
+    return copy_mini(tmp_path / "mini")
+
+
+@pytest.fixture(scope="session")
+def built_mini(tmp_path_factory: pytest.TempPathFactory) -> Project:
+    """The mini project, built once; tests that use it must not change it."""
+    from graph.build import build
+
+    project = copy_mini(tmp_path_factory.mktemp("built") / "mini")
+    build(project)
+    return project

@@ -1,0 +1,236 @@
+"""The W3C SPARQL 1.1 Protocol tests (w3c/rdf-tests sparql/sparql11/protocol/manifest.ttl) as a
+table run against a real server.
+
+Their data graphs (kasei.us data1–3.rdf) become our own named graphs: `facts` holds the agencies,
+`text` the sentences, `meta` the dataset. The update tests expect success from an update
+endpoint; this endpoint is read-only, so their rewritten expectation is a refusal with a message.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from urllib.parse import urlencode
+
+import pytest
+import requests
+
+from graph.namespaces import GRAPH
+from tests.server_fixtures import (
+    boolean_answer,
+    media_type,
+)
+
+# One shared server for all endpoint test modules (the plugin's session fixtures).
+pytest_plugins = ("tests.server_fixtures",)
+
+FACTS, TEXT, META = (str(GRAPH[name]) for name in ("facts", "text", "meta"))
+UNKNOWN = "http://kasei.us/2009/09/sparql/data/data0.rdf"
+PREFIXES = (
+    "PREFIX dcdr: <https://w3id.org/dcdr/ontology#> "
+    "PREFIX nif: <http://persistence.uni-leipzig.org/nlp2rdf/ontologies/nif-core#> "
+    "PREFIX void: <http://rdfs.org/ns/void#> "
+)
+BOTH_DEFAULT = PREFIXES + "ASK { ?a a dcdr:Agency . ?s a nif:Sentence }"
+BOTH_NAMED = PREFIXES + "ASK { GRAPH ?g1 { ?a a dcdr:Agency } GRAPH ?g2 { ?s a nif:Sentence } }"
+FULL = PREFIXES + (
+    "ASK { ?d a void:Dataset GRAPH ?g1 { ?a a dcdr:Agency } GRAPH ?g2 { ?s a nif:Sentence } }"
+)
+MULTIPLE = PREFIXES + (
+    f"ASK FROM <{META}> {{ GRAPH ?g1 {{ ?a a dcdr:Agency }} GRAPH ?g2 {{ ?s a nif:Sentence }} }}"
+)
+
+UPDATE = f"CLEAR ALL ; INSERT DATA {{ GRAPH <{FACTS}> {{ <urn:x:a> a <urn:x:Document> }} }}"
+TABULAR = {
+    "application/sparql-results+json",
+    "application/sparql-results+xml",
+    "text/csv",
+    "text/tab-separated-values",
+}
+BOOLEAN = {"application/sparql-results+json", "application/sparql-results+xml"}
+RDF = {"text/turtle", "application/rdf+xml", "application/n-triples", "application/ld+json"}
+FORM = "application/x-www-form-urlencoded"
+DIRECT = "application/sparql-query"
+
+
+@dataclass(frozen=True)
+class Case:
+    method: str
+    params: list[tuple[str, str]] = field(default_factory=list)
+    body: bytes | None = None
+    content_type: str | None = None
+    status: int = 200
+    boolean: bool | None = None
+    media: set[str] | None = None
+    message: str = ""
+
+
+def form(*pairs: tuple[str, str]) -> bytes:
+    return urlencode(list(pairs)).encode("ascii")
+
+
+CASES: dict[str, Case] = {
+    "query_post_form": Case(
+        "POST", [("default-graph-uri", UNKNOWN)], form(("query", "ASK {}")), FORM, boolean=True
+    ),
+    "query_dataset_default_graphs_get": Case(
+        "GET",
+        [("query", BOTH_DEFAULT), ("default-graph-uri", FACTS), ("default-graph-uri", TEXT)],
+        boolean=True,
+    ),
+    "query_dataset_default_graphs_get (one graph: false)": Case(
+        "GET", [("query", BOTH_DEFAULT), ("default-graph-uri", FACTS)], boolean=False
+    ),
+    "query_dataset_default_graphs_post": Case(
+        "POST",
+        [("default-graph-uri", FACTS), ("default-graph-uri", TEXT)],
+        BOTH_DEFAULT.encode(),
+        DIRECT,
+        boolean=True,
+    ),
+    "query_dataset_named_graphs_post": Case(
+        "POST",
+        [("named-graph-uri", FACTS), ("named-graph-uri", TEXT)],
+        BOTH_NAMED.encode(),
+        DIRECT,
+        boolean=True,
+    ),
+    "query_dataset_named_graphs_get": Case(
+        "GET",
+        [("query", BOTH_NAMED), ("named-graph-uri", FACTS), ("named-graph-uri", TEXT)],
+        boolean=True,
+    ),
+    "query_dataset_named_graphs_get (unknown graph: false)": Case(
+        "GET", [("query", BOTH_NAMED), ("named-graph-uri", UNKNOWN)], boolean=False
+    ),
+    "query_dataset_full": Case(
+        "POST",
+        [("default-graph-uri", META), ("named-graph-uri", FACTS), ("named-graph-uri", TEXT)],
+        FULL.encode(),
+        DIRECT,
+        boolean=True,
+    ),
+    "query_multiple_dataset": Case(
+        "POST",
+        [("named-graph-uri", FACTS), ("named-graph-uri", TEXT)],
+        MULTIPLE.encode(),
+        DIRECT,
+        boolean=True,
+    ),
+    "query_multiple_dataset (FROM alone names no graphs: false)": Case(
+        "POST", [], MULTIPLE.encode(), DIRECT, boolean=False
+    ),
+    "query_get": Case("GET", [("query", "ASK {}"), ("default-graph-uri", UNKNOWN)], boolean=True),
+    "query_content_type_select": Case(
+        "POST", [], b"SELECT (1 AS ?value) {}", DIRECT, media=TABULAR
+    ),
+    "query_content_type_ask": Case("POST", [], b"ASK {}", DIRECT, media=BOOLEAN),
+    "query_content_type_describe": Case(
+        "POST", [], b"DESCRIBE <https://w3id.org/dcdr/id/agency/ndrc>", DIRECT, media=RDF
+    ),
+    "query_content_type_construct": Case(
+        "POST", [], b"CONSTRUCT { <urn:x:s> <urn:x:p> 1 } WHERE {}", DIRECT, media=RDF
+    ),
+    "query_post_direct": Case("POST", [], b"ASK {}", DIRECT, boolean=True),
+    "update_dataset_default_graph": Case(
+        "POST", [("using-graph-uri", FACTS)], UPDATE.encode(), "application/sparql-update", 403
+    ),
+    "update_dataset_default_graphs": Case(
+        "POST",
+        [("using-graph-uri", FACTS), ("using-graph-uri", TEXT)],
+        UPDATE.encode(),
+        "application/sparql-update",
+        403,
+    ),
+    "update_dataset_named_graphs": Case(
+        "POST",
+        [("using-named-graph-uri", FACTS)],
+        UPDATE.encode(),
+        "application/sparql-update",
+        403,
+    ),
+    "update_dataset_full": Case(
+        "POST",
+        [("using-graph-uri", META), ("using-named-graph-uri", FACTS)],
+        UPDATE.encode(),
+        "application/sparql-update",
+        403,
+    ),
+    "update_post_form": Case("POST", [], form(("update", UPDATE)), FORM, 403),
+    "update_post_direct": Case("POST", [], UPDATE.encode(), "application/sparql-update", 403),
+    "update_base_uri": Case(
+        "POST",
+        [],
+        b"BASE <http://example.org/> INSERT DATA { <s> <p> <o> }",
+        "application/sparql-update",
+        403,
+    ),
+    "bad_query_method": Case("PUT", [("query", "ASK {}")], status=405),
+    "bad_multiple_queries": Case(
+        "GET", [("query", "ASK {}"), ("query", "SELECT * {}")], status=400, message="query"
+    ),
+    "bad_query_wrong_media_type": Case("POST", [], b"ASK {}", "text/plain", 415),
+    "bad_query_missing_form_type": Case("POST", [], b"query=ASK%20%7B%7D", None, 415),
+    "bad_query_missing_direct_type": Case("POST", [], b"ASK {}", None, 415),
+    "bad_query_non_utf8": Case(
+        "POST", [], "ASK {}".encode("utf-16"), "application/sparql-query; charset=UTF-16", 415
+    ),
+    "bad_query_non_utf8 (undeclared)": Case(
+        "POST", [], b'ASK { ?s ?p "\xff\xfe" }', DIRECT, 400, message="UTF-8"
+    ),
+    "bad_query_syntax": Case("GET", [("query", "ASK {")], status=400, message="line 1, column"),
+    "bad_update_get": Case("GET", [("update", "CLEAR ALL")], status=403, message="Update"),
+    "bad_multiple_updates": Case(
+        "POST", [], form(("update", "CLEAR NAMED"), ("update", "CLEAR DEFAULT")), FORM, 403
+    ),
+    "bad_update_wrong_media_type": Case("POST", [], b"CLEAR NAMED", "text/plain", 415),
+    "bad_update_missing_form_type": Case("POST", [], b"update=CLEAR%20NAMED", None, 415),
+    "bad_update_non_utf8": Case(
+        "POST",
+        [],
+        "CLEAR NAMED".encode("utf-16"),
+        "application/sparql-update; charset=UTF-16",
+        403,
+    ),
+    "bad_update_syntax": Case("POST", [], b"INSERT DATA { <s> }", "application/sparql-update", 403),
+    "bad_update_dataset_conflict": Case(
+        "POST",
+        [("using-graph-uri", FACTS)],
+        f"DELETE {{ ?s ?p ?o }} USING <{TEXT}> WHERE {{ ?s ?p ?o }}".encode(),
+        "application/sparql-update",
+        403,
+    ),
+    "update sent to the query endpoint": Case(
+        "GET", [("query", UPDATE)], status=400, message="read-only"
+    ),
+}
+
+
+@pytest.mark.parametrize("name", list(CASES))
+def test_w3c_protocol(sparql_url: str, name: str) -> None:
+    case = CASES[name]
+    headers = {"Content-Type": case.content_type} if case.content_type else {}
+    request = requests.Request(
+        case.method, sparql_url, params=case.params, data=case.body, headers=headers
+    ).prepare()
+    if case.content_type is None and case.body is not None:
+        request.headers.pop("Content-Type", None)
+    with requests.Session() as session:
+        response = session.send(request, timeout=30)
+    assert response.status_code == case.status, response.text
+    if case.status >= 400:
+        message = response.json()["message"]
+        assert message and "Traceback" not in response.text
+        assert case.message in message
+        if case.status == 403:
+            assert "read-only" in message
+        return
+    if case.boolean is not None:
+        assert boolean_answer(response) is case.boolean
+    if case.media is not None:
+        assert media_type(response) in case.media
+
+
+def test_405_names_the_allowed_methods(sparql_url: str) -> None:
+    response = requests.delete(sparql_url, params={"query": "ASK {}"}, timeout=10)
+    assert response.status_code == 405
+    assert {"GET", "POST"} <= {m.strip() for m in response.headers["Allow"].split(",")}

@@ -1,0 +1,122 @@
+"""Label search: substring matches on Chinese and English labels, ranked, as HTML or JSON."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import html5lib
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from server import search
+from tests import pages_fixtures as fx
+
+NS = "{http://www.w3.org/1999/xhtml}"
+
+
+@pytest.fixture(scope="module")
+def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
+    dist = fx.build_fixture_dist(tmp_path_factory.mktemp("search") / "dist")
+    application = fx.make_app(dist)
+    yield application
+    fx.close_app(application)
+
+
+@pytest.fixture()
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+def found(client: FlaskClient, query: str) -> list[dict[str, object]]:
+    response = client.get("/search", query_string={"q": query, "format": "json"})
+    assert response.status_code == 200
+    results: list[dict[str, object]] = response.get_json()["results"]
+    return results
+
+
+def test_match_rank() -> None:
+    assert search.match_rank("法院", "法院") == search.EXACT
+    assert search.match_rank("中国", "中国裁判文书网") == search.PREFIX
+    assert search.match_rank("法院", "杭州互联网法院") == search.SUBSTRING
+    assert search.match_rank("court", "Supreme People's COURT") == search.SUBSTRING
+    assert search.match_rank("法官", "杭州互联网法院") is None
+
+
+def test_rank_orders_exact_prefix_substring_then_shorter() -> None:
+    candidates = [
+        search.Candidate("a", "杭州互联网法院", "zh"),
+        search.Candidate("b", "法院系统", "zh"),
+        search.Candidate("c", "法院", "zh"),
+        search.Candidate("d", "最高人民法院", "zh"),
+        search.Candidate("b", "Court system", "en"),
+    ]
+    ranked = [c.iri for _, c in search.rank("法院", candidates)]
+    assert ranked == ["c", "b", "d", "a"]
+
+
+def test_chinese_substring_finds_every_court(client: FlaskClient) -> None:
+    iris = {hit["iri"] for hit in found(client, "法院")}
+    assert {str(fx.AGENCY), str(fx.HANGZHOU)} <= iris
+    assert str(fx.JUDGEMENTS) not in iris
+
+
+def test_exact_match_comes_first(client: FlaskClient) -> None:
+    hits = found(client, "中国裁判文书网")
+    assert hits[0]["iri"] == str(fx.JUDGEMENTS)
+    assert hits[0]["match"] == "exact"
+
+
+def test_prefix_before_substring(client: FlaskClient) -> None:
+    hits = found(client, "中国")
+    kinds = [hit["match"] for hit in hits]
+    order = ["exact", "prefix", "substring"]
+    assert kinds == sorted(kinds, key=lambda kind: order.index(str(kind)))
+    assert {hit["iri"] for hit in hits} >= {str(fx.JUDGEMENTS), str(fx.TRIALS)}
+
+
+def test_english_search_ignores_case(client: FlaskClient) -> None:
+    hits = found(client, "SUPREME people")
+    assert [hit["iri"] for hit in hits] == [str(fx.AGENCY)]
+
+
+def test_alt_labels_are_searched(client: FlaskClient) -> None:
+    hits = found(client, "裁判文书网")
+    assert hits[0]["iri"] == str(fx.JUDGEMENTS)
+    assert hits[0]["match"] in ("exact", "prefix")
+
+
+def test_json_by_accept(client: FlaskClient) -> None:
+    response = client.get("/search?q=法院", headers={"Accept": "application/json"})
+    assert response.mimetype == "application/json"
+    assert response.get_json()["query"] == "法院"
+
+
+def test_html_results_link_to_pages(client: FlaskClient) -> None:
+    response = client.get("/search?q=法院", headers={"Accept": "text/html"})
+    tree = html5lib.parse(response.data)
+    links = [a.get("href") for a in tree.iter(NS + "a")]
+    assert "/id/agency/hangzhou-internet-court" in links
+
+
+def test_quotes_and_backslashes_cannot_break_the_query(client: FlaskClient) -> None:
+    assert [hit["iri"] for hit in found(client, '"onerror=')] == [str(fx.XSS)]
+    for text in ["\\", '") } } DROP ALL #', "'''"]:
+        assert found(client, text) == []
+
+
+def test_bad_input_is_a_clear_400(client: FlaskClient) -> None:
+    empty = client.get("/search?format=json")
+    assert empty.status_code == 400
+    assert "q=" in empty.get_json()["error"]
+    long = client.get("/search", query_string={"q": "法" * 500, "format": "json"})
+    assert long.status_code == 400
+    assert "longer" in long.get_json()["error"]
+    html = client.get("/search", query_string={"q": "法" * 500}, headers={"Accept": "text/html"})
+    assert html.status_code == 400
+
+
+def test_no_match_says_so(client: FlaskClient) -> None:
+    response = client.get("/search?q=量子计算机", headers={"Accept": "text/html"})
+    assert response.status_code == 200
+    assert "No label matches." in response.get_data(as_text=True)
