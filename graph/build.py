@@ -62,7 +62,6 @@ class BuildResult:
     content_hash: str
     sizes: dict[str, int]
     stages: Stages
-    notes: list[str]
 
 
 def _quiet(_: str) -> None:
@@ -118,7 +117,7 @@ def merged(graphs: dict[str, Graph], names: Sequence[str]) -> Graph:
     return dumps.union(graphs[name] for name in names)
 
 
-def check_problems(project: Project, graphs: dict[str, Graph], notes: list[str]) -> list[Problem]:
+def check_problems(project: Project, graphs: dict[str, Graph]) -> list[Problem]:
     from graph.validation import validation_problems
 
     return validation_problems(
@@ -127,7 +126,6 @@ def check_problems(project: Project, graphs: dict[str, Graph], notes: list[str])
         shapes=graphs["shapes"],
         ontology=graphs["ontology"],
         checks=project.check_files(),
-        notes=notes,
     )
 
 
@@ -146,11 +144,7 @@ def project_version(project: Project) -> str:
 
 def validate(project: Project, log: Log = _quiet) -> list[Problem]:
     """Every check on the current sources; writes nothing. Raises `SourceError`/`TextError`."""
-    notes: list[str] = []
-    problems = check_problems(project, load_sources(project), notes)
-    for note in notes:
-        log(f"note: {note}")
-    return problems
+    return check_problems(project, load_sources(project))
 
 
 def _counts(graphs: dict[str, Graph]) -> str:
@@ -164,7 +158,6 @@ def build(project: Project, public_base: str | None = None, log: Log = _quiet) -
 
     dumps.check_dist_replaceable(project.dist)
     stages = Stages()
-    notes: list[str] = []
     with stages.stage("load"):
         graphs = load_sources(project)
     log(f"load      {stages.times[-1][1]:6.2f} s  {_counts(graphs)}")
@@ -173,9 +166,7 @@ def build(project: Project, public_base: str | None = None, log: Log = _quiet) -
         graphs["inferred"] = inferred
     log(f"reason    {stages.times[-1][1]:6.2f} s  inferred {len(inferred)}")
     with stages.stage("validate"):
-        problems = inconsistencies + check_problems(project, graphs, notes)
-    for note in notes:
-        log(f"note: {note}")
+        problems = inconsistencies + check_problems(project, graphs)
     if problems:
         raise BuildFailed("validation", problems)
     log(f"validate  {stages.times[-1][1]:6.2f} s  no problems")
@@ -203,5 +194,4 @@ def build(project: Project, public_base: str | None = None, log: Log = _quiet) -
         content_hash=digest,
         sizes=sizes,
         stages=stages,
-        notes=notes,
     )

@@ -1,4 +1,4 @@
-"""`dcdr`: build, validate, stats, query, extract, serve.
+"""`dcdr`: build, validate, stats, query, extract, serve, publish.
 
 Every failure is one line on stderr (or one line per problem) and an exit code: 2 for bad
 usage, 1 for everything else; never a traceback. `DCDR_ROOT` / `DCDR_DIST` choose the project
@@ -255,6 +255,13 @@ def cmd_serve(args: argparse.Namespace, project: Project) -> int:
     )
 
 
+def cmd_publish(args: argparse.Namespace, project: Project) -> int:
+    publish = _lazy("graph.publish", "main", "publishing")
+    return publish(
+        to=args.to, auth=args.auth, dist=args.dist or project.dist, query_url=args.query_url
+    )
+
+
 # --- wiring --------------------------------------------------------------------------------
 
 
@@ -303,6 +310,12 @@ def parser() -> argparse.ArgumentParser:
     serve.add_argument("--threads", type=_positive)
     serve.add_argument("--dev", action="store_true", help="Flask's development server")
     serve.set_defaults(run=cmd_serve)
+    publish = commands.add_parser("publish", help="load dist/ into a SPARQL store (GSP)")
+    publish.add_argument("--to", required=True, help="Graph Store Protocol endpoint URL")
+    publish.add_argument("--auth", help="user:password for the store")
+    publish.add_argument("--dist", help="built dist folder (default: dist/)")
+    publish.add_argument("--query-url", help="SPARQL query endpoint (default: derived)")
+    publish.set_defaults(run=cmd_publish)
     return top
 
 

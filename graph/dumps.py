@@ -21,6 +21,7 @@ import io
 import json
 import os
 import shutil
+import warnings
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
@@ -101,7 +102,10 @@ class _SortedTrig(TrigSerializer):
 def trig(graphs: Mapping[URIRef, Graph]) -> bytes:
     dataset = _dataset(graphs)
     stream = io.BytesIO()
-    _SortedTrig(dataset).serialize(stream, encoding="utf-8")
+    with warnings.catch_warnings():
+        # rdflib's own TriG serializer still calls its deprecated `default_context`.
+        warnings.simplefilter("ignore", DeprecationWarning)
+        _SortedTrig(dataset).serialize(stream, encoding="utf-8")
     return stream.getvalue()
 
 

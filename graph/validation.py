@@ -13,7 +13,6 @@
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -22,6 +21,8 @@ from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.namespace import NamespaceManager
 from rdflib.term import Node
 
+from graph.consistency import consistency_problems
+from graph.coverage import coverage_problems
 from graph.dumps import prefixed_graph, union
 from graph.namespaces import ID, SH, XSD
 from graph.problems import Problem
@@ -149,19 +150,13 @@ def check_query_problems(graph: Graph, checks: Sequence[Path] | None = None) -> 
     return problems
 
 
-def _outside_check(module: str, function: str, graph: Graph, notes: list[str]) -> list[Problem]:
-    """Runs a check that lives in another module; a crash there is a problem, not a traceback."""
-    try:
-        check: Callable[[Graph], list[Problem]] = getattr(importlib.import_module(module), function)
-    except (ModuleNotFoundError, AttributeError) as error:
-        if isinstance(error, ModuleNotFoundError) and error.name != module:
-            raise
-        notes.append(f"{module}.{function} is not available yet; check skipped")
-        return []
+def _guarded(name: str, check: Callable[[Graph], list[Problem]], graph: Graph) -> list[Problem]:
+    """Runs one check; a crash inside it is reported as a finding, so the build still prints
+    one clean line per problem instead of a traceback."""
     try:
         return list(check(graph))
-    except Exception as error:  # reported as a finding so the build prints one clean line
-        return [Problem(module.rsplit(".", 1)[-1], "-", f"check crashed: {error!r}")]
+    except Exception as error:
+        return [Problem(name, "-", f"check crashed: {error!r}")]
 
 
 def validation_problems(
@@ -170,14 +165,12 @@ def validation_problems(
     shapes: Graph,
     ontology: Graph,
     checks: Sequence[Path],
-    notes: list[str] | None = None,
 ) -> list[Problem]:
     """All findings: SHACL on `data` (text + facts + links), the rest on `asserted`
-    (data + ontology). `notes` collects remarks that are not failures (a skipped check)."""
-    notes = notes if notes is not None else []
+    (data + ontology)."""
     problems = shacl_problems(data, shapes, ontology)
     problems += span_problems(asserted)
     problems += check_query_problems(asserted, checks)
-    problems += _outside_check("graph.coverage", "coverage_problems", asserted, notes)
-    problems += _outside_check("graph.consistency", "consistency_problems", asserted, notes)
+    problems += _guarded("coverage", coverage_problems, asserted)
+    problems += _guarded("consistency", consistency_problems, asserted)
     return sorted(problems)

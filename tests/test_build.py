@@ -19,6 +19,7 @@ from graph.build import SourceError, build
 from graph.dumps import PublishError
 from graph.namespaces import DATASET_IRI, DCTERMS, GRAPH_NAMES, ID, OWL, RDF, RDFS, SD, VOID
 from graph.paths import Project
+from graph.problems import Problem
 from graph.reasoning import is_noise
 from tests.conftest import ROOT, copy_mini, run_dcdr
 
@@ -314,22 +315,13 @@ def test_check_queries_turn_rows_into_problems(tmp_path: Path) -> None:
     assert check_query_problems(graph, [dangling]) == []
 
 
-def test_a_crashing_outside_check_is_a_problem_not_a_traceback(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    import types
+def test_a_crashing_check_is_a_problem_not_a_traceback() -> None:
+    from graph.validation import _guarded
 
-    from graph.validation import _outside_check
-
-    fake = types.ModuleType("graph.fake_check")
-
-    def explode(graph: Graph) -> list[object]:
+    def explode(graph: Graph) -> list[Problem]:
         raise RuntimeError("boom")
 
-    fake.fake_problems = explode  # type: ignore[attr-defined]
-    monkeypatch.setitem(sys.modules, "graph.fake_check", fake)
-    notes: list[str] = []
-    problems = _outside_check("graph.fake_check", "fake_problems", Graph(), notes)
-    assert len(problems) == 1 and "boom" in problems[0].message
-    assert _outside_check("graph.not_there", "problems", Graph(), notes) == []
-    assert notes == ["graph.not_there.problems is not available yet; check skipped"]
+    problems = _guarded("coverage", explode, Graph())
+    assert [(problem.rule, "boom" in problem.message) for problem in problems] == [
+        ("coverage", True)
+    ]

@@ -41,6 +41,7 @@ def test_help_and_usage_errors(capsys: pytest.CaptureFixture[str]) -> None:
         ["serve", "--port", "http"],
         ["query"],
         ["serve", "--port", "0"],
+        ["publish"],
     ):
         code, _, err = _run(bad, capsys)
         assert code == 2, bad
