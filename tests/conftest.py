@@ -69,3 +69,14 @@ def built_mini(tmp_path_factory: pytest.TempPathFactory) -> Project:
     project = copy_mini(tmp_path_factory.mktemp("built") / "mini")
     build(project)
     return project
+
+
+@pytest.fixture(scope="session")
+def real_dist(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The real graph, built from the current sources once per test session (never a stale
+    `dist/` left over from an earlier run)."""
+    from graph.build import build
+
+    project = Project(root=ROOT, dist=tmp_path_factory.mktemp("real") / "dist")
+    build(project)
+    return project.dist.resolve()

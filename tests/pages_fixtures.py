@@ -5,22 +5,18 @@ observation per figure with `prov:wasDerivedFrom`, metrics with `skos:broader`, 
 and adds one hostile label to check escaping. It is written with the project's own
 `graph.dumps.write_dumps`, so the server opens it exactly like a real build.
 
-`real_or_built_dist` gives the browser and walk tests the REAL graph: `dist/` when it is built,
-else a fresh `dcdr build` into a temporary folder.
+The browser and walk tests use the REAL graph through the session fixture `real_dist`
+(tests/conftest.py), built from the current sources.
 """
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 from flask import Flask
 from rdflib import BNode, Graph, Literal, URIRef
 
-from graph import paths
 from graph.dumps import write_dumps
 from graph.namespaces import (
     DATASET_IRI,
@@ -306,34 +302,6 @@ def build_fixture_dist(folder: Path) -> Path:
     graphs = fixture_graphs()
     write_dumps(folder, graphs, graphs[graph_iri("meta")])
     return folder
-
-
-def is_built(folder: Path) -> bool:
-    return (folder / "SHA256SUMS").is_file() and (folder / "dcdr.nq").is_file()
-
-
-_BUILT: dict[str, Path] = {}
-
-
-def real_or_built_dist(scratch: Path) -> Path:
-    """The real graph: `dist/` (or `$DCDR_DIST`) when built, else `dcdr build` into `scratch`.
-
-    A build made here is reused by every later caller in the same test run.
-    """
-    if is_built(paths.dist_dir()):
-        return paths.dist_dir().resolve()
-    if "dist" in _BUILT:
-        return _BUILT["dist"]
-    target = scratch / "dist"
-    env = {**os.environ, "DCDR_DIST": str(target)}
-    command = [sys.executable, "-c", "from graph.cli import main; main()", "build"]
-    done = subprocess.run(
-        command, cwd=paths.PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=600
-    )
-    if done.returncode != 0 or not is_built(target):
-        raise RuntimeError(f"dcdr build failed:\n{done.stdout}\n{done.stderr}")
-    _BUILT["dist"] = target
-    return target
 
 
 def make_app(dist: Path) -> Flask:

@@ -184,14 +184,13 @@ WALKED_KINDS = ("agency", "platform", "service", "region", "metric", "observatio
 
 
 @pytest.fixture(scope="module")
-def real_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
-    application = fx.make_app(fx.real_or_built_dist(tmp_path_factory.mktemp("real")))
+def real_app(real_dist: Path) -> Iterator[Flask]:
+    application = fx.make_app(real_dist)
     yield application
     fx.close_app(application)
 
 
 @pytest.mark.slow
-@pytest.mark.timeout(900)  # without a built dist/ this waits for `dcdr build`
 def test_every_iri_in_the_real_dumps_dereferences(real_app: Flask) -> None:
     dist = real_app.extensions["dcdr"].settings.dist
     dataset = Dataset()

@@ -24,7 +24,7 @@ from graph import paths
 from tests import pages_fixtures as fx
 
 # Generous: without a built dist/ the first test waits for `dcdr build`.
-pytestmark = [pytest.mark.browser, pytest.mark.timeout(900)]
+pytestmark = [pytest.mark.browser]
 
 SCREENSHOTS = paths.PROJECT_ROOT / "artifacts" / "screenshots"
 CHROMIUM_ARGS = [
@@ -87,9 +87,9 @@ class Server:
 
 
 @pytest.fixture(scope="module")
-def real_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+def real_server(tmp_path_factory: pytest.TempPathFactory, real_dist: Path) -> Iterator[Server]:
     scratch = tmp_path_factory.mktemp("real")
-    server = Server(fx.real_or_built_dist(scratch), scratch / "server.log")
+    server = Server(real_dist, scratch / "server.log")
     yield server
     server.stop()
 
