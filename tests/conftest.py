@@ -7,10 +7,12 @@ import os
 import shutil
 import subprocess
 import sys
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 import pytest
+from flask import Flask
+from flask.testing import FlaskClient
 
 from graph.paths import Project
 
@@ -80,3 +82,19 @@ def real_dist(tmp_path_factory: pytest.TempPathFactory) -> Path:
     project = Project(root=ROOT, dist=tmp_path_factory.mktemp("real") / "dist")
     build(project)
     return project.dist.resolve()
+
+
+@pytest.fixture(scope="session")
+def pages_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
+    """The real app over the small page-test dataset (tests/pages_fixtures.py), shared by the
+    page, search, dereference and escaping tests, which only read from it."""
+    from tests import pages_fixtures as fx
+
+    application = fx.make_app(fx.build_fixture_dist(tmp_path_factory.mktemp("pages") / "dist"))
+    yield application
+    fx.close_app(application)
+
+
+@pytest.fixture()
+def client(pages_app: Flask) -> FlaskClient:
+    return pages_app.test_client()

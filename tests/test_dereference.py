@@ -24,19 +24,6 @@ FORMATS = {
 }
 
 
-@pytest.fixture(scope="module")
-def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
-    dist = fx.build_fixture_dist(tmp_path_factory.mktemp("pages") / "dist")
-    application = fx.make_app(dist)
-    yield application
-    fx.close_app(application)
-
-
-@pytest.fixture()
-def client(app: Flask) -> FlaskClient:
-    return app.test_client()
-
-
 def expected_description(iri: URIRef) -> Graph:
     """The concise bounded description computed directly from the fixture's triples."""
     union = fx.union_graph()

@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from urllib.parse import urlencode
 
 import html5lib
 import pytest
-from flask import Flask
 from flask.testing import FlaskClient
 
 from server.pages import CONTENT_SECURITY_POLICY
@@ -43,19 +41,6 @@ PAGES = [
     "/sparql?" + urlencode({"query": "CONSTRUCT WHERE { ?s ?p ?o } LIMIT 5"}),
     "/no/such/page",
 ]
-
-
-@pytest.fixture(scope="module")
-def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
-    dist = fx.build_fixture_dist(tmp_path_factory.mktemp("safety") / "dist")
-    application = fx.make_app(dist)
-    yield application
-    fx.close_app(application)
-
-
-@pytest.fixture()
-def client(app: Flask) -> FlaskClient:
-    return app.test_client()
 
 
 def test_hostile_labels_are_escaped(client: FlaskClient) -> None:

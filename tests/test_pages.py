@@ -5,7 +5,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -31,19 +30,6 @@ EXAMPLE = """# title: Platforms and their figures
 PREFIX dcdr: <https://w3id.org/dcdr/ontology#>
 SELECT ?platform ?value WHERE { ?o dcdr:about ?platform ; dcdr:value ?value } ORDER BY ?value
 """
-
-
-@pytest.fixture(scope="module")
-def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
-    dist = fx.build_fixture_dist(tmp_path_factory.mktemp("pages") / "dist")
-    application = fx.make_app(dist)
-    yield application
-    fx.close_app(application)
-
-
-@pytest.fixture()
-def client(app: Flask) -> FlaskClient:
-    return app.test_client()
 
 
 @pytest.fixture()
@@ -201,10 +187,10 @@ def test_class_page_lists_members(client: FlaskClient) -> None:
     assert client.get("/class/..%2Fetc", headers=HTML).status_code == 404
 
 
-def test_dumps_are_served_and_nothing_else(client: FlaskClient, app: Flask) -> None:
+def test_dumps_are_served_and_nothing_else(client: FlaskClient, pages_app: Flask) -> None:
     response = client.get("/dumps/dcdr.nq")
     assert response.status_code == 200
-    dist = app.extensions["dcdr"].settings.dist
+    dist = pages_app.extensions["dcdr"].settings.dist
     assert response.data == (dist / "dcdr.nq").read_bytes()
     for bad in ("/dumps/store", "/dumps/..%2FSHA256SUMS", "/dumps/../pyproject.toml", "/dumps/x"):
         assert client.get(bad).status_code == 404, bad

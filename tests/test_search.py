@@ -2,30 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import html5lib
-import pytest
-from flask import Flask
 from flask.testing import FlaskClient
 
 from server import search
 from tests import pages_fixtures as fx
 
 NS = "{http://www.w3.org/1999/xhtml}"
-
-
-@pytest.fixture(scope="module")
-def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
-    dist = fx.build_fixture_dist(tmp_path_factory.mktemp("search") / "dist")
-    application = fx.make_app(dist)
-    yield application
-    fx.close_app(application)
-
-
-@pytest.fixture()
-def client(app: Flask) -> FlaskClient:
-    return app.test_client()
 
 
 def found(client: FlaskClient, query: str) -> list[dict[str, object]]:
