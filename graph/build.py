@@ -24,7 +24,7 @@ from graph.namespaces import graph_iri
 from graph.paths import Project
 from graph.problems import BuildFailed, Problem
 from graph.text import load_text_graph
-from graph.void import DEFAULT_PUBLIC_BASE, Description, meta_graph
+from graph.void import DEFAULT_PUBLIC_BASE, Description, meta_graph, void_document
 
 Log = Callable[[str], None]
 CONTENT_GRAPHS = ("ontology", "shapes", "text", "facts", "links", "inferred")
@@ -181,7 +181,8 @@ def build(project: Project, public_base: str | None = None, log: Log = _quiet) -
     name = f"{version}-{digest[:12]}-{time.time_ns()}"
     with stages.stage("write"):
         staged = dumps.staging_dir(project.builds_dir, name)
-        sizes = dumps.write_dumps(staged, {graph_iri(n): g for n, g in graphs.items()}, meta)
+        named = {graph_iri(n): g for n, g in graphs.items()}
+        sizes = dumps.write_dumps(staged, named, void_document(meta, graphs["text"]))
     written = ", ".join(f"{file} {size / 1024:.0f} KiB" for file, size in sizes.items())
     log(f"write     {stages.times[-1][1]:6.2f} s  {written}, store")
     with stages.stage("publish"):

@@ -100,10 +100,21 @@ def _source(meta: Graph, text: Graph) -> None:
     for report in sorted(text.subjects(RDF.type, DCDR.Report), key=str):
         meta.add((DATASET_IRI, DCTERMS.source, report))
         meta.add((DATASET_IRI, VOID.rootResource, report))
-        meta.add((report, RDF.type, DCDR.Report))
+
+
+def void_document(meta: Graph, text: Graph) -> Graph:
+    """`void.ttl`: the meta graph plus the source report's type, publisher and titles, so the
+    file describes the dataset on its own. Those triples stay out of the `meta` named graph
+    itself: they are in `text` already, and a triple in two named graphs would show twice in
+    the union default graph of stores that do not merge duplicates (Oxigraph)."""
+    document = prefixed_graph(graph_iri("meta"))
+    document += meta
+    for report in sorted(text.subjects(RDF.type, DCDR.Report), key=str):
+        document.add((report, RDF.type, DCDR.Report))
         for predicate in (DCTERMS.publisher, DCTERMS.title):
             for value in text.objects(report, predicate):
-                meta.add((report, predicate, value))
+                document.add((report, predicate, value))
+    return document
 
 
 def _distributions(meta: Graph, info: Description) -> None:

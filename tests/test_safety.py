@@ -4,7 +4,6 @@ limits with explicit statuses, CORS on every answer."""
 
 from __future__ import annotations
 
-import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -13,41 +12,13 @@ import pytest
 import requests
 
 from server.store import QueryRefused, UpdateRefused, analyze_query
+from tests.loopback import Listener
 
 # One shared server for all endpoint test modules (the plugin's session fixtures).
 pytest_plugins = ("tests.server_fixtures",)
 
 CROSS_JOIN = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l }"
 SIMPLE = "SELECT ?s WHERE { ?s a <https://w3id.org/dcdr/ontology#Agency> }"
-
-
-class Listener:
-    """A loopback TCP port that records every connection made to it."""
-
-    def __init__(self) -> None:
-        self.socket = socket.socket()
-        self.socket.bind(("127.0.0.1", 0))
-        self.socket.listen(16)
-        self.socket.settimeout(0.1)
-        self.port = self.socket.getsockname()[1]
-        self.connections = 0
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._accept, daemon=True)
-        self._thread.start()
-
-    def _accept(self) -> None:
-        while not self._stop.is_set():
-            try:
-                connection, _ = self.socket.accept()
-            except OSError:
-                continue
-            self.connections += 1
-            connection.close()
-
-    def close(self) -> None:
-        self._stop.set()
-        self._thread.join(timeout=2)
-        self.socket.close()
 
 
 @pytest.fixture

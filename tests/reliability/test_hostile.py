@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 import requests
 
+from tests.loopback import Listener
 from tests.reliability.conftest import running
 from tests.server_fixtures import ServerProcess
 
@@ -122,33 +123,6 @@ def test_expensive_query_answers_or_stops_in_time(hostile_server: ServerProcess,
     assert PASSWD_LINE not in response.text
     if response.status_code == 503:
         assert "Retry-After" in response.headers and _message(response)
-
-
-class Listener:
-    """A loopback port that counts the connections made to it."""
-
-    def __init__(self) -> None:
-        self.socket = socket.create_server(("127.0.0.1", 0))
-        self.socket.settimeout(0.1)
-        self.port = self.socket.getsockname()[1]
-        self.connections = 0
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._accept, daemon=True)
-        self._thread.start()
-
-    def _accept(self) -> None:
-        while not self._stop.is_set():
-            try:
-                connection, _ = self.socket.accept()
-            except OSError:
-                continue
-            self.connections += 1
-            connection.close()
-
-    def close(self) -> None:
-        self._stop.set()
-        self._thread.join(timeout=2)
-        self.socket.close()
 
 
 def test_service_to_loopback_is_refused_without_a_connection(
