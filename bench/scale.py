@@ -1,16 +1,25 @@
 """Scale benchmark: graphs of the real one's shape at 10k, 100k and 1M triples.
 
-    python bench/scale.py --dist dist [--sizes 10000,100000,1000000]
+    python bench/scale.py --dist dist [--sizes 10000,100000,1000000] [--closure-max 120000]
 
-Each graph is the real dist plus synthetic parts of more reports and years: sections,
-paragraphs and NIF sentences, each sentence stating one observation (metric, value, unit,
-comparator, date, statedAs, provenance) about platforms with zh/en labels. For each size it
-prints the time of the OWL-RL closure as the build runs it (`graph.reasoning.closure`, skipped
-above `--closure-max` asserted triples) and of the same subclass/subproperty/inverse/domain/range
-entailments as SPARQL rules run in the store, the time to write the dist (TriG, N-Quads,
-on-disk Oxigraph store, SHA256SUMS), then serves it with `dcdr serve` and prints the start-up
-time, the server's memory over all its processes (RSS and PSS) and each competency query's
-latency (median of 3).
+Each graph is the real dist's asserted graphs plus synthetic parts of more reports and years:
+sections, paragraphs and NIF sentences, each sentence stating one observation (metric under a
+real broader metric, value, unit, comparator, date, statedAs, provenance) about platforms with
+zh/en labels, with units and comparators mixed as in the real graph. For each size it prints:
+
+- the OWL-RL closure before (`closure(graph, "owlrl")`, only up to `--closure-max` asserted
+  triples, where it still ends in minutes) and after (`closure(graph, "rules")`, what the build
+  runs), both on the rdflib graph the build hands them, and whether their `inferred` graphs are
+  the same set of triples;
+- the time to write the dist the server reads (N-Quads, TriG, on-disk Oxigraph store,
+  SHA256SUMS);
+- then serves it with `dcdr serve` (gunicorn, as deployed) and prints the start-up time, the
+  server's memory over all its processes (RSS, and PSS which counts shared pages once) and each
+  competency query's latency (median of 3 runs after one warm-up, each request's text made
+  unique so that the server's result cache never answers it).
+
+It ends with the curve: seconds and microseconds per asserted triple of each reasoner by size.
+Everything started is stopped on exit, also on Ctrl-C.
 """
 
 from __future__ import annotations
@@ -20,9 +29,13 @@ import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pyoxigraph as ox
+from rdflib import BNode, Graph, Literal, URIRef
+from rdflib.term import Node
 
 BENCH = Path(__file__).resolve().parent
 PROJECT = BENCH.parent
@@ -33,33 +46,43 @@ import peers  # noqa: E402
 from compare import load_queries  # noqa: E402
 from compare import machine as compare_machine  # noqa: E402
 
-from graph.dumps import sha256sums  # noqa: E402
-from graph.namespaces import DCDR, DCTERMS, ID, NIF, PROV, RDF, RDFS, XSD, graph_iri  # noqa: E402
+from graph.dumps import sha256sums, write_store_sums  # noqa: E402
+from graph.namespaces import (  # noqa: E402
+    DCDR,
+    DCTERMS,
+    ID,
+    NIF,
+    PROV,
+    RDF,
+    RDFS,
+    SKOS,
+    UNIT,
+    XSD,
+    graph_iri,
+)
+from graph.reasoning import Reasoner, closure  # noqa: E402
 
 ASSERTED = ("ontology", "text", "facts", "links")
 # Triples one synthetic observation adds, with its sentence and its share of an entity.
 PER_UNIT = 17.0
-
-# Entailments of the ontology's axioms that clients rely on, as rules run in the store until
-# nothing new appears: the alternative to a Python closure over every triple.
-_RDFS = "http://www.w3.org/2000/01/rdf-schema#"
-_OWL = "http://www.w3.org/2002/07/owl#"
-# (new triple, premises, filter): each premise may hold in any named graph.
-_RULE_PARTS = (
-    ("?x a ?super", ("?x a ?sub", f"?sub <{_RDFS}subClassOf> ?super"), "isIRI(?super)"),
-    ("?s ?super ?o", ("?s ?sub ?o", f"?sub <{_RDFS}subPropertyOf> ?super"), "isIRI(?super)"),
-    ("?o ?inv ?s", (f"?p <{_OWL}inverseOf> ?inv", "?s ?p ?o"), "isIRI(?o)"),
-    ("?s a ?c", (f"?p <{_RDFS}domain> ?c", "?s ?p ?o"), "isIRI(?c)"),
-    ("?o a ?c", (f"?p <{_RDFS}range> ?c", "?s ?p ?o"), "isIRI(?c) && isIRI(?o)"),
+# The real graph's mix: 40 exactly, 26 more than, 3 nearly, 1 approximately, 1 at least.
+COMPARATORS = (
+    [DCDR.exactly] * 40
+    + [DCDR.moreThan] * 26
+    + [DCDR.nearly] * 3
+    + [DCDR.approximately, DCDR.atLeast]
 )
-RULES = tuple(
-    "INSERT { GRAPH <{inf}> { "
-    + head
-    + " } } WHERE { "
-    + " ".join(f"GRAPH ?g{i} {{ {premise} }}" for i, premise in enumerate(premises))
-    + f" FILTER({condition}) FILTER NOT EXISTS {{ GRAPH ?known {{ {head} }} }} }}"
-    for head, premises, condition in _RULE_PARTS
+# The real graph's units by use (a percentage, counts of several kinds, one currency).
+UNITS = (
+    [ID["unit/item"]] * 21
+    + [ID["unit/entry"]] * 12
+    + [UNIT.PERCENT] * 9
+    + [ID["unit/occurrence"]] * 5
+    + [ID["unit/person-time"]] * 4
+    + [ID["unit/case"], ID["unit/document"], ID["unit/organisation"], ID["unit/person"]] * 2
 )
+# Top concepts of the real metric scheme that synthetic metrics are narrower than.
+BROADER = ("connections", "services", "service-usage", "visits", "records", "documents", "cases")
 
 
 def n(term: object) -> ox.NamedNode:
@@ -78,6 +101,7 @@ def synthetic_quads(units: int) -> list[ox.Quad]:
         add_fact(metric, n(RDF.type), n(DCDR.Metric))
         add_fact(metric, n(RDFS.label), ox.Literal(f"合成指标{k}", language="zh"))
         add_fact(metric, n(RDFS.label), ox.Literal(f"synthetic metric {k}", language="en"))
+        add_fact(metric, n(SKOS.broader), n(ID[f"metric/{BROADER[k % len(BROADER)]}"]))
     for u in range(units):
         report, part, section, paragraph = u // 20000, u // 2000, u // 200, u // 20
         year = 2021 + report
@@ -109,8 +133,8 @@ def synthetic_quads(units: int) -> list[ox.Quad]:
         add_fact(obs, n(DCDR.about), platform)
         add_fact(obs, n(DCDR.metric), n(ID[f"metric/synthetic-{u % 20}"]))
         add_fact(obs, n(DCDR.value), ox.Literal(str((u % 997 + 3) * 10000), datatype=integer))
-        add_fact(obs, n(DCDR.unit), n(ID["unit/item"]))
-        add_fact(obs, n(DCDR.comparator), n(DCDR.moreThan))
+        add_fact(obs, n(DCDR.unit), n(UNITS[u % len(UNITS)]))
+        add_fact(obs, n(DCDR.comparator), n(COMPARATORS[u % len(COMPARATORS)]))
         add_fact(obs, n(DCDR.asOf), ox.Literal(f"{year}-12-31", datatype=date))
         add_fact(obs, n(DCDR.statedAs), ox.Literal(stated, language="zh"))
         add_fact(obs, n(PROV.wasDerivedFrom), sentence)
@@ -126,37 +150,60 @@ def base_quads(dist: Path) -> list[ox.Quad]:
     ]
 
 
-def owlrl_closure(store: ox.Store) -> tuple[float, int]:
-    """The build's own closure over the asserted union (rdflib + owlrl)."""
-    from rdflib import Graph
+def rdflib_terms() -> Callable[[object], Node]:
+    """Oxigraph term → the rdflib term the build's Turtle parser makes (plain strings carry no
+    datatype there), memoized: the synthetic graphs repeat their terms a lot."""
+    seen: dict[object, Node] = {}
+    string = str(XSD.string)
 
-    from graph.reasoning import closure
+    def convert(term: object) -> Node:
+        found = seen.get(term)
+        if found is not None:
+            return found
+        made: Node
+        if isinstance(term, ox.NamedNode):
+            made = URIRef(term.value)
+        elif isinstance(term, ox.BlankNode):
+            made = BNode(term.value)
+        elif isinstance(term, ox.Literal):
+            datatype = term.datatype.value
+            if term.language is not None:
+                made = Literal(term.value, lang=term.language)
+            else:
+                typed = None if datatype == string else URIRef(datatype)
+                made = Literal(term.value, datatype=typed)
+        else:
+            raise TypeError(f"unexpected term {term!r}")
+        seen[term] = made
+        return made
 
-    asserted = Graph()
+    return convert
+
+
+def asserted_graph(store: ox.Store) -> Graph:
+    """The asserted union as the build's reasoner receives it (an rdflib graph)."""
+    convert = rdflib_terms()
+    graph = Graph()
     for name in ASSERTED:
-        data = store.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=n(graph_iri(name)))
-        asserted.parse(data=data, format="nt")
-    started = time.perf_counter()
-    inferred, _ = closure(asserted)
-    return time.perf_counter() - started, len(inferred)
+        for quad in store.quads_for_pattern(None, None, None, n(graph_iri(name))):
+            graph.add((convert(quad.subject), convert(quad.predicate), convert(quad.object)))
+    return graph
 
 
-def rule_closure(store: ox.Store) -> tuple[float, int]:
-    """The same entailments as SPARQL rules in the store, to a fixpoint."""
-    inferred = n(graph_iri("inferred"))
+def timed_closure(graph: Graph, reasoner: Reasoner) -> tuple[float, Graph, int]:
     started = time.perf_counter()
-    while True:
-        before = len(store)
-        for rule in RULES:
-            store.update(rule.replace("{inf}", inferred.value))
-        if len(store) == before:
-            break
-    count = sum(1 for _ in store.quads_for_pattern(None, None, None, inferred))
-    return time.perf_counter() - started, count
+    inferred, problems = closure(graph, reasoner)
+    return time.perf_counter() - started, inferred, len(problems)
+
+
+def add_inferred(store: ox.Store, inferred: Graph) -> None:
+    """The inferred graph into the store, through N-Triples (the library's own converters)."""
+    data = inferred.serialize(format="nt", encoding="utf-8")
+    store.load(data, format=ox.RdfFormat.N_TRIPLES, to_graph=n(graph_iri("inferred")))
 
 
 def write_dist(store: ox.Store, folder: Path) -> float:
-    """The dist layout the server reads: dumps, on-disk store, SHA256SUMS."""
+    """The dist layout the server reads: dumps, on-disk store, store.SHA256SUMS, SHA256SUMS."""
     started = time.perf_counter()
     folder.mkdir(parents=True)
     store.dump(output=str(folder / "dcdr.nq"), format=ox.RdfFormat.N_QUADS)
@@ -165,60 +212,120 @@ def write_dist(store: ox.Store, folder: Path) -> float:
     disk.bulk_load(path=folder / "dcdr.nq", format=ox.RdfFormat.N_QUADS)
     disk.flush()
     del disk
+    write_store_sums(folder)
     (folder / "SHA256SUMS").write_bytes(sha256sums(folder, ["dcdr.trig", "dcdr.nq"]))
     return time.perf_counter() - started
 
 
-def serve_and_query(dist: Path, work: Path, queries: dict[str, str]) -> list[str]:
-    lines = []
+@dataclass
+class Point:
+    """One size's figures, for the closing curve."""
+
+    target: int
+    asserted: int = 0
+    owlrl: float | None = None
+    rules: float = 0.0
+    inferred: int = 0
+    write: float = 0.0
+    startup: float | None = None
+    pss_mb: float | None = None
+    queries: dict[str, float] = field(default_factory=dict)
+
+
+def serve_and_query(dist: Path, work: Path, queries: dict[str, str], point: Point) -> None:
     with peers.dcdr_serve(dist, work) as server:
-        lines.append(f"  start-up      {server.startup_seconds:8.2f} s")
-        for name, query in queries.items():
+        point.startup = server.startup_seconds
+        print(f"  start-up      {server.startup_seconds:8.2f} s")
+        for number, (name, query) in enumerate(queries.items()):
             times, status = [], 0
-            for _ in range(3):
+            # Every request is new text, so the server's result cache never answers it.
+            for attempt in range(4):
+                text = loadgen.distinct_query(query, number * 10 + attempt)
                 started = time.perf_counter()
-                status, _ = loadgen.fetch_json(server.sparql_url, query, timeout=60.0)
+                status, _ = loadgen.fetch_json(server.sparql_url, text, timeout=60.0)
                 times.append(time.perf_counter() - started)
+            times = times[1:]  # the first one warms the worker up
+            point.queries[name] = statistics.median(times)
             flag = "" if status == 200 else f"  (HTTP {status})"
-            lines.append(f"  query {name:<34}{statistics.median(times) * 1000:9.1f} ms{flag}")
+            slow = "  > 1 s" if point.queries[name] > 1.0 else ""
+            print(f"  query {name:<34}{point.queries[name] * 1000:9.1f} ms{flag}{slow}")
         memory = peers.tree_memory(server.process.pid)
+    if memory.pss is not None:
+        point.pss_mb = memory.pss / 2**20
     pss = f", PSS {memory.pss / 2**20:.0f} MB" if memory.pss is not None else ""
-    lines.insert(
-        1, f"  memory        RSS {memory.rss / 2**20:.0f} MB{pss} ({memory.processes} proc)"
-    )
-    return lines
+    print(f"  memory        RSS {memory.rss / 2**20:.0f} MB{pss} ({memory.processes} processes)")
 
 
-def run_size(target: int, base: list[ox.Quad], work: Path, args: argparse.Namespace) -> None:
+def run_size(target: int, base: list[ox.Quad], work: Path, args: argparse.Namespace) -> Point:
+    point = Point(target)
     units = max(0, int((target - len(base)) / PER_UNIT))
     started = time.perf_counter()
     store = ox.Store()
     store.extend(base)
     store.extend(synthetic_quads(units))
-    generated = time.perf_counter() - started
-    asserted = len(store)
-    print(f"\n== {target:,} triples target: {asserted:,} asserted ({units:,} observations)")
-    print(f"  generate      {generated:8.2f} s")
-    if asserted <= args.closure_max:
-        seconds, count = owlrl_closure(store)
-        print(f"  owlrl closure {seconds:8.2f} s  ({count:,} inferred)")
+    print(f"\n== {target:,} triples: {len(store):,} quads ({units:,} synthetic observations)")
+    print(f"  generate      {time.perf_counter() - started:8.2f} s")
+    started = time.perf_counter()
+    graph = asserted_graph(store)
+    point.asserted = len(graph)
+    print(f"  rdflib graph  {time.perf_counter() - started:8.2f} s  ({len(graph):,} asserted)")
+    owlrl_inferred: Graph | None = None
+    if len(graph) <= args.closure_max:
+        point.owlrl, owlrl_inferred, problems = timed_closure(graph, "owlrl")
+        print(f"  before: owlrl {point.owlrl:8.2f} s  ({len(owlrl_inferred):,} inferred)")
     else:
-        print(f"  owlrl closure  skipped above {args.closure_max:,} asserted (--closure-max)")
-    seconds, count = rule_closure(store)
-    print(f"  rule closure  {seconds:8.2f} s  ({count:,} inferred, SPARQL rules in the store)")
+        print(f"  before: owlrl  skipped above {args.closure_max:,} asserted (--closure-max)")
+    point.rules, inferred, problems = timed_closure(graph, "rules")
+    point.inferred = len(inferred)
+    print(
+        f"  after:  rules {point.rules:8.2f} s  ({len(inferred):,} inferred, {problems} problems)"
+    )
+    if owlrl_inferred is not None:
+        same = set(owlrl_inferred) == set(inferred)
+        print(f"  same inferred graph from both: {'yes' if same else 'NO'}")
+    del graph, owlrl_inferred
+    add_inferred(store, inferred)
     dist = work / f"dist-{target}"
-    print(f"  write dist    {write_dist(store, dist):8.2f} s  ({len(store):,} quads)")
-    del store
+    point.write = write_dist(store, dist)
+    print(f"  write dist    {point.write:8.2f} s  ({len(store):,} quads)")
+    del store, inferred
     if not args.no_serve:
-        for line in serve_and_query(dist, work, load_queries(args.queries)):
-            print(line)
+        serve_and_query(dist, work, load_queries(args.queries), point)
+    return point
+
+
+def _cell(value: float | None, spec: str, missing: str = "-") -> str:
+    return missing if value is None else format(value, spec)
+
+
+def print_curve(points: Iterable[Point]) -> None:
+    print("\n== curve (closure of the asserted union; µs per asserted triple)")
+    print(
+        f"  {'asserted':>10} {'owlrl s':>9} {'µs/t':>6} {'rules s':>8} {'µs/t':>5}"
+        f" {'inferred':>9} {'write s':>8} {'start s':>8} {'PSS MB':>7} {'slowest query':>22}"
+    )
+    for p in points:
+        per = 1e6 / max(p.asserted, 1)
+        owlrl_per = None if p.owlrl is None else p.owlrl * per
+        slowest = max(p.queries.items(), key=lambda item: item[1], default=None)
+        slow = "-" if slowest is None else f"{slowest[0][:14]} {slowest[1] * 1000:.0f} ms"
+        print(
+            f"  {p.asserted:>10,} {_cell(p.owlrl, '9.2f'):>9} {_cell(owlrl_per, '6.0f'):>6}"
+            f" {p.rules:8.2f} {p.rules * per:5.1f} {p.inferred:>9,} {p.write:8.2f}"
+            f" {_cell(p.startup, '8.2f'):>8} {_cell(p.pss_mb, '7.0f'):>7} {slow:>22}"
+        )
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
     parser.add_argument("--dist", type=Path, default=PROJECT / "dist", help="the real dist")
     parser.add_argument("--sizes", default="10000,100000,1000000")
-    parser.add_argument("--closure-max", type=int, default=120_000)
+    parser.add_argument(
+        "--closure-max",
+        type=int,
+        default=120_000,
+        help="run the owlrl reasoner only up to this many asserted triples",
+    )
     parser.add_argument("--queries", type=Path, default=PROJECT / "queries" / "examples")
     parser.add_argument("--no-serve", action="store_true", help="skip serving and querying")
     args = parser.parse_args(argv)
@@ -231,9 +338,11 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     base = base_quads(args.dist)
     print(f"machine: {compare_machine()} · real graph: {len(base):,} asserted quads")
+    points = []
     with tempfile.TemporaryDirectory(prefix="dcdr-scale-") as tmp:
         for target in sizes:
-            run_size(target, base, Path(tmp), args)
+            points.append(run_size(target, base, Path(tmp), args))
+    print_curve(points)
     return 0
 
 
