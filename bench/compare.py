@@ -236,7 +236,7 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="dcdr-bench-") as tmp:
         work = Path(tmp)
         build_seconds = None
-        dist = args.dist
+        dist = args.dist.resolve() if args.dist else None
         if dist is None:
             dist, build_seconds = build_dist(work)
         if not (dist / "dcdr.nq").is_file():

@@ -186,7 +186,7 @@ def rdflib_endpoint(dist: Path, workdir: Path) -> Iterator[Peer]:
 
 @contextmanager
 def dcdr_serve(dist: Path, workdir: Path, env: dict[str, str] | None = None) -> Iterator[Peer]:
-    """The project's own server under gunicorn (`python -m server.serving`)."""
+    """The project's own server (`python -m server.serving`, granian)."""
     port = free_port()
     command = [sys.executable, "-m", "server.serving", "--host", LOOPBACK, "--port", str(port)]
     command += ["--dist", str(dist)]

@@ -13,7 +13,7 @@ zh/en labels, with units and comparators mixed as in the real graph. For each si
   the same set of triples;
 - the time to write the dist the server reads (N-Quads, TriG, on-disk Oxigraph store,
   SHA256SUMS);
-- then serves it with `dcdr serve` (gunicorn, as deployed) and prints the start-up time, the
+- then serves it with `dcdr serve` (granian, as deployed) and prints the start-up time, the
   server's memory over all its processes (RSS, and PSS which counts shared pages once) and each
   competency query's latency (median of 3 runs after one warm-up, each request's text made
   unique so that the server's result cache never answers it).

@@ -41,6 +41,10 @@ DUMPS = {
     "void.ttl": "text/turtle",
 }
 SUMS_FILE = "SHA256SUMS"
+# The store's own files, checked by the server at start. Apart from SHA256SUMS, because the
+# store's bytes differ between builds of the same sources (RocksDB names and logs), and the
+# hash of SHA256SUMS names the dataset's version (ETags) which must not.
+STORE_SUMS_FILE = "store.SHA256SUMS"
 LOCK_FILE = ".lock"
 STORE_DIR = "store"
 TMP_MARK = ".tmp-"
@@ -174,6 +178,16 @@ def sha256sums(folder: Path, names: Iterable[str]) -> bytes:
     return "".join(lines).encode("utf-8")
 
 
+def write_store_sums(folder: Path) -> None:
+    """Records every file of `folder/store/` in `folder/store.SHA256SUMS` (paths relative to
+    `folder`), for a build or a test that wrote the store itself. Call before SHA256SUMS."""
+    store = folder / STORE_DIR
+    names = sorted(
+        path.relative_to(folder).as_posix() for path in store.rglob("*") if path.is_file()
+    )
+    write_file(folder / STORE_SUMS_FILE, sha256sums(folder, names))
+
+
 def _fsync_dir(path: Path) -> None:
     fd = os.open(path, os.O_RDONLY)
     try:
@@ -274,7 +288,7 @@ def prune(builds: Path, dist: Path, keep: set[Path]) -> None:
 
 
 def write_dumps(folder: Path, graphs: Mapping[URIRef, Graph], meta: Graph) -> dict[str, int]:
-    """Writes every dump, the store and SHA256SUMS (last) into `folder`.
+    """Writes every dump, the store, its sums and SHA256SUMS (last) into `folder`.
 
     `graphs` are all named graphs including `meta`; `meta` is also written alone as
     `void.ttl`. Returns the size in bytes of each file written.
@@ -294,6 +308,7 @@ def write_dumps(folder: Path, graphs: Mapping[URIRef, Graph], meta: Graph) -> di
         if name == "dcdr.nq":
             hold_point("dumps")
     write_store(folder / STORE_DIR, quads)
+    write_store_sums(folder)
     write_file(folder / SUMS_FILE, sha256sums(folder, DUMPS))
     _fsync_dir(folder)
     return sizes

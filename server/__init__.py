@@ -81,6 +81,11 @@ def create_app(config: Settings | Mapping[str, Any] | None = None) -> Flask:
     from server.service_description import ServiceDescriber
 
     settings, flask_config = _split_config(config)
+    if not settings.store.startswith("sparql:"):
+        # Resolved once: `dist` is a link that a rebuild swaps, and every part of the app (the
+        # store, query workers started later, the dump downloads) must read the build this
+        # server verified at start, under the version (ETags) it computed then.
+        settings = settings.replace(dist=settings.dist.resolve())
     app = Flask(__name__)
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
     app.config["DCDR_QUERY_TIMEOUT"] = settings.timeout

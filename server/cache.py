@@ -10,12 +10,21 @@ from __future__ import annotations
 import hashlib
 import threading
 from collections import OrderedDict
+from dataclasses import dataclass, field
+from typing import Generic, TypeVar
 
 from server.store import QueryResult
 
 # Fixed cost of one entry on top of its body (key, headers, bookkeeping), so that many tiny
 # answers still count against the bound.
 _ENTRY_OVERHEAD = 512
+
+# What the endpoint leaves in the WSGI environ when its answer may be replayed to any client
+# sending the same GET with the same Accept: the access log's fields of the request.
+CACHEABLE = "dcdr.cacheable"
+
+K = TypeVar("K")
+V = TypeVar("V")
 
 
 def request_key(version: str, query: str, dataset: tuple[str, ...], media: str) -> str:
@@ -41,16 +50,20 @@ def etag_matches(if_none_match: str | None, etag: str) -> bool:
     return False
 
 
-class ResultCache:
-    """Least-recently-used answers, at most `max_bytes` in total (0 disables it)."""
+class _ByteBoundedLRU(Generic[K, V]):
+    """Least-recently-used entries, at most `max_bytes` in total (0 disables it)."""
 
     def __init__(self, max_bytes: int) -> None:
         self.max_bytes = max_bytes
-        self._entries: OrderedDict[str, QueryResult] = OrderedDict()
+        self._entries: OrderedDict[K, V] = OrderedDict()
         self._bytes = 0
         self._lock = threading.Lock()
         self.hits = 0
         self.misses = 0
+
+    @staticmethod
+    def _cost(value: V) -> int:
+        raise NotImplementedError
 
     @property
     def size(self) -> int:
@@ -59,27 +72,60 @@ class ResultCache:
     def __len__(self) -> int:
         return len(self._entries)
 
-    def get(self, key: str) -> QueryResult | None:
+    def get(self, key: K) -> V | None:
         with self._lock:
-            result = self._entries.get(key)
-            if result is None:
+            value = self._entries.get(key)
+            if value is None:
                 self.misses += 1
                 return None
             self._entries.move_to_end(key)
             self.hits += 1
-            return result
+            return value
 
-    def put(self, key: str, result: QueryResult) -> None:
-        cost = len(result.body) + _ENTRY_OVERHEAD
+    def put(self, key: K, value: V) -> None:
+        cost = self._cost(value)
         if cost > self.max_bytes // 4:
             # One large answer would evict most of the cache for little gain.
             return
         with self._lock:
             previous = self._entries.pop(key, None)
             if previous is not None:
-                self._bytes -= len(previous.body) + _ENTRY_OVERHEAD
-            self._entries[key] = result
+                self._bytes -= self._cost(previous)
+            self._entries[key] = value
             self._bytes += cost
             while self._bytes > self.max_bytes and self._entries:
                 _, evicted = self._entries.popitem(last=False)
-                self._bytes -= len(evicted.body) + _ENTRY_OVERHEAD
+                self._bytes -= self._cost(evicted)
+
+
+class ResultCache(_ByteBoundedLRU[str, QueryResult]):
+    """Answers by `request_key` (any method, any spelling of the same request)."""
+
+    @staticmethod
+    def _cost(value: QueryResult) -> int:
+        return len(value.body) + _ENTRY_OVERHEAD
+
+
+@dataclass(frozen=True)
+class StoredResponse:
+    """A whole 200 answer to a GET, replayed byte for byte by the server (server.serving)."""
+
+    headers: list[tuple[str, str]]
+    body: bytes
+    etag: str
+    # What the access log says of the request (the query's hash, its text when asked for).
+    log_fields: dict[str, str] = field(default_factory=dict)
+
+
+# (path, raw query string, Accept header): the answer depends on nothing else, because the
+# endpoint marks only answers that vary by Accept alone as replayable.
+ResponseKey = tuple[str, str, str]
+
+
+class ResponseCache(_ByteBoundedLRU[ResponseKey, StoredResponse]):
+    """Whole answers by the exact request line and Accept header, for the server's fast path."""
+
+    @staticmethod
+    def _cost(value: StoredResponse) -> int:
+        # Headers are a few hundred bytes: counted in the fixed overhead.
+        return len(value.body) + 2 * _ENTRY_OVERHEAD

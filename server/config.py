@@ -34,7 +34,7 @@ class Settings:
     store_version: str = ""
     host: str = "127.0.0.1"
     port: int = 8000
-    # gunicorn: one process per core, a few threads each (queries run in worker processes).
+    # granian: one process per core, a few app threads each (queries run in worker processes).
     workers: int = 2
     threads: int = 4
     dev: bool = False
@@ -43,6 +43,9 @@ class Settings:
     # Killable query processes per server process; 0 means "as many as threads".
     query_workers: int = 0
     max_body_bytes: int = 1024 * 1024
+    # The whole request (head and body) must arrive within this many seconds, else 408 or a
+    # closed connection: a slow client holds no thread meanwhile (server/serving.py).
+    request_read_timeout: float = 10.0
     max_query_chars: int = 100_000
     row_limit: int = 10_000
     # SERVICE IRIs a query may call; empty keeps every query inside this dataset.
@@ -89,8 +92,8 @@ class Settings:
         return settings
 
     def check(self) -> None:
-        if self.timeout <= 0:
-            raise ConfigError("timeout must be a positive number of seconds")
+        if self.timeout <= 0 or self.request_read_timeout <= 0:
+            raise ConfigError("timeout and request_read_timeout must be positive (seconds)")
         for name in ("workers", "threads", "max_body_bytes", "max_query_chars", "row_limit"):
             if getattr(self, name) < 1:
                 raise ConfigError(f"{name} must be at least 1")

@@ -7,7 +7,8 @@ answering meanwhile. Requests and answers cross a `multiprocessing` Pipe as pick
 plain values and bytes (cheap next to any query).
 
 Workers are forked from a `forkserver`, which forks from a clean single-threaded process: the
-server process itself runs threads (gunicorn gthread), and forking a threaded process is unsafe.
+server process itself runs threads (the app threads of server/serving.py), and forking a threaded
+process is unsafe.
 
 Expensive queries must not starve cheap ones (see docs/reliability.md). A job still running
 after `slow_after` seconds is remembered as expensive (by a hash of the job) and its worker is
@@ -20,10 +21,12 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import math
 import multiprocessing
 import os
 import pickle
 import queue
+import select
 import threading
 import time
 from collections import OrderedDict
@@ -137,6 +140,13 @@ class _Worker:
         self.process.start()
         child.close()
         self._start_timeout = start_timeout
+        # One poll object per worker: `Connection.poll` builds a selector on every call.
+        self._poller = select.poll()
+        self._poller.register(self.conn.fileno(), select.POLLIN)
+
+    def wait(self, timeout: float) -> bool:
+        """True when the worker has answered (or died) within `timeout` seconds."""
+        return bool(self._poller.poll(max(0, math.ceil(timeout * 1000))))
 
     def wait_ready(self) -> None:
         start_timeout = self._start_timeout
@@ -205,7 +215,7 @@ class ProcessPool:
         self.expensive = ExpensiveJobs()
 
     def start(self) -> None:
-        """Starts the workers (idempotent); called after gunicorn forks, or on first use."""
+        """Starts the workers (idempotent); called in each granian worker, or on first use."""
         with self._lock:
             if self._started:
                 return
@@ -259,15 +269,18 @@ class ProcessPool:
         try:
             worker.conn.send(job)
             sent = time.monotonic()
+            ready = False
             if known:
                 worker.renice()
                 reniced = True
-            elif not worker.conn.poll(max(0.0, min(self.slow_after, deadline - sent))):
+            elif worker.wait(max(0.0, min(self.slow_after, deadline - sent))):
+                ready = True  # the common case: one wait, no second poll
+            else:
                 self.expensive.remember(key)
                 worker.renice()
                 reniced = True
             remaining = max(0.0, deadline - time.monotonic())
-            if not worker.conn.poll(remaining):
+            if not ready and not worker.wait(remaining):
                 self.expensive.remember(key)
                 self._replace(worker)
                 worker = None

@@ -7,8 +7,9 @@ proxy, so the operator may name the header the proxy sets (`DCDR_TRUSTED_PROXY_H
 `X-Forwarded-For`); its last entry is the address the proxy saw, which a client cannot forge.
 Without that setting the header is ignored, so a client cannot escape its budget by sending it.
 
-The ledger lives in an anonymous shared memory map created before gunicorn forks its workers,
-so every worker process charges and reads the same counters, under one process-shared lock.
+The ledger lives in an anonymous shared memory map created before the server forks its worker
+processes, so every worker process charges and reads the same counters, under one
+process-shared lock.
 It is a fixed table (no growth, no eviction thread): a client's entry is found by hash with
 a short linear probe, and an entry whose window has ended may be taken by another client.
 """

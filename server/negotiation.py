@@ -9,8 +9,10 @@ CONSTRUCT/DESCRIBE), so both kinds are negotiated at once: the store uses the on
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 from werkzeug.datastructures import MIMEAccept
+from werkzeug.http import parse_accept_header
 
 SPARQL_JSON = "application/sparql-results+json"
 SPARQL_XML = "application/sparql-results+xml"
@@ -142,3 +144,17 @@ def prefers_html(accept: MIMEAccept) -> bool:
         return False
     offers = [*SOLUTION_TYPES, *GRAPH_TYPES, HTML]
     return accept.best_match(offers) == HTML
+
+
+# Clients send a handful of distinct Accept headers; parsing and matching one costs more than
+# the rest of the negotiation, so the outcome is kept per header text (bounded).
+@lru_cache(maxsize=512)
+def negotiate_header(accept: str, format_name: str | None = None) -> Choice:
+    """`negotiate` for the raw text of an Accept header."""
+    return negotiate(parse_accept_header(accept, MIMEAccept), format_name)
+
+
+@lru_cache(maxsize=512)
+def prefers_html_header(accept: str) -> bool:
+    """`prefers_html` for the raw text of an Accept header."""
+    return prefers_html(parse_accept_header(accept, MIMEAccept))

@@ -21,6 +21,7 @@ from server.executor import ProcessPool, WorkerFailed, WorkerTimeout
 from server.store import (
     DatasetSpec,
     NotAcceptable,
+    QueryRefused,
     QueryResult,
     QuerySyntaxError,
     QueryTimeout,
@@ -30,6 +31,7 @@ from server.store import (
 )
 
 SUMS_FILE = "SHA256SUMS"
+STORE_SUMS_FILE = "store.SHA256SUMS"
 STORE_DIR = "store"
 NQUADS_FILE = "dcdr.nq"
 
@@ -49,25 +51,28 @@ class DistInfo:
 
 
 def check_dist(root: Path) -> DistInfo:
-    """Verifies every dump listed in SHA256SUMS before anything is served from `root`."""
+    """Verifies every dump listed in SHA256SUMS, and every file of the store listed in
+    store.SHA256SUMS, before anything is served from `root` (resolved once: a rebuild swaps
+    the `dist` link, and this server must go on reading the build it verified)."""
+    root = root.resolve()
     if not root.is_dir():
         raise DistError(f"no built dataset at {root}: run `dcdr build` first (or set DCDR_DIST)")
     sums_path = root / SUMS_FILE
     if not sums_path.is_file():
         raise DistError(f"{sums_path} is missing: the build in {root} is incomplete")
     sums_text = sums_path.read_bytes()
-    entries = _read_sums(sums_path, sums_text.decode("utf-8", errors="replace"))
-    for digest, name in entries:
-        path = root / name
-        if not path.is_file():
-            raise DistError(f"{path} is listed in {SUMS_FILE} but missing")
-        if _sha256(path) != digest:
-            raise DistError(
-                f"{path} is corrupted or truncated: its SHA-256 differs from {SUMS_FILE}"
-            )
+    _verify(root, sums_path, sums_text)
     store_path = root / STORE_DIR
     nquads_path = root / NQUADS_FILE
-    if not store_path.is_dir() and not nquads_path.is_file():
+    if store_path.is_dir():
+        store_sums = root / STORE_SUMS_FILE
+        if not store_sums.is_file():
+            raise DistError(
+                f"{store_sums} is missing: the store in {root} cannot be verified "
+                "(rebuild with `dcdr build`)"
+            )
+        _verify(root, store_sums, store_sums.read_bytes())
+    elif not nquads_path.is_file():
         raise DistError(f"{root} holds neither {STORE_DIR}/ nor {NQUADS_FILE}: nothing to serve")
     return DistInfo(
         root=root,
@@ -75,6 +80,18 @@ def check_dist(root: Path) -> DistInfo:
         store_path=store_path if store_path.is_dir() else None,
         nquads_path=nquads_path if nquads_path.is_file() else None,
     )
+
+
+def _verify(root: Path, sums_path: Path, sums_text: bytes) -> None:
+    entries = _read_sums(sums_path, sums_text.decode("utf-8", errors="replace"))
+    for digest, name in entries:
+        path = root / name
+        if not path.is_file():
+            raise DistError(f"{path} is listed in {sums_path.name} but missing")
+        if _sha256(path) != digest:
+            raise DistError(
+                f"{path} is corrupted or truncated: its SHA-256 differs from {sums_path.name}"
+            )
 
 
 def _read_sums(path: Path, text: str) -> list[tuple[str, str]]:
@@ -168,6 +185,11 @@ def answer_job(state: _WorkerState, job: Job) -> tuple[Any, ...]:
         return _capped_solutions(result, results_format, solutions_type, limit)
     except SyntaxError as error:
         return ("syntax", str(error))
+    except RuntimeError as error:
+        # pyoxigraph's evaluation errors: something the query itself asks for and Oxigraph
+        # cannot do (an unknown function, a wrong number of arguments). Storage faults come
+        # as OSError instead, so this is the client's error: 400, naming what Oxigraph said.
+        return ("refused", str(error))
     except (OSError, ValueError, TypeError) as error:
         return ("error", str(error))
 
@@ -188,6 +210,17 @@ def _graph_answer(
     return ("ok", body or b"", graph_type, len(kept), truncated)
 
 
+# The fewest bytes one row takes in each format (`{}` and a comma in JSON, an empty
+# `<result></result>` in XML, a line end in TSV and CSV): an answer shorter than `limit + 1`
+# such rows cannot hold more than `limit` of them, so it need not be read back to be counted.
+_MIN_ROW_BYTES = {
+    ox.QueryResultsFormat.JSON: 3,
+    ox.QueryResultsFormat.XML: 17,
+    ox.QueryResultsFormat.TSV: 1,
+    ox.QueryResultsFormat.CSV: 2,
+}
+
+
 def _capped_solutions(
     solutions: ox.QuerySolutions, results_format: ox.QueryResultsFormat, media: str, limit: int
 ) -> tuple[Any, ...]:
@@ -198,8 +231,11 @@ def _capped_solutions(
         else results_format
     )
     body = solutions.serialize(format=counted_format) or b""
-    count = sum(1 for _ in _solutions(body, counted_format))
-    truncated = count > limit
+    count = -1  # unknown, and at most `limit`
+    truncated = False
+    if len(body) >= (limit + 1) * _MIN_ROW_BYTES[counted_format]:
+        count = sum(1 for _ in _solutions(body, counted_format))
+        truncated = count > limit
     if truncated:
         if counted_format != ox.QueryResultsFormat.JSON:
             body = (
@@ -301,6 +337,8 @@ class OxigraphStore:
             return QueryResult(body=body, media_type=media, count=count, truncated=truncated)
         if status == "syntax":
             raise QuerySyntaxError(syntax_message(answer[1]))
+        if status == "refused":
+            raise QueryRefused(f"the query cannot be evaluated here: {answer[1]}")
         if status == "not-acceptable":
             raise NotAcceptable(f"no acceptable media type for the answer of a {answer[1]} query")
         raise StoreUnavailable(f"the store could not answer: {answer[1]}")

@@ -1,71 +1,392 @@
-"""`dcdr serve`: the app under gunicorn (threads in a few processes), or Flask's reloader with
-`--dev`. Also runnable as `python -m server.serving --host H --port P --dist PATH`.
+"""`dcdr serve`: the app under granian (a Rust HTTP server), or Flask's reloader with `--dev`.
+Also runnable as `python -m server.serving --host H --port P --dist PATH`.
 
-The app is created once in the gunicorn master, so a bad `dist/` stops the start-up with one
-clear message before any worker forks; each worker then starts its own pool of query processes.
+Why granian and its RSGI interface rather than gunicorn or granian's own WSGI: a public endpoint
+must not let slow clients hold the threads that run queries. gunicorn's gthread worker hands a
+connection to a thread as soon as a byte arrives and reads the rest with blocking reads, and
+granian's WSGI interface reads the body from the app's thread too; a handful of clients sending
+a byte a second then stop the server. Here the request head is read by granian's Rust side
+(closed after `request_read_timeout`), the body by the asyncio loop with one total deadline
+(answered 408), and only a complete request reaches a thread of the Flask app. The same loop
+answers repeated GET queries from the response cache without any thread hop (the bulk of the
+speed-up measured in docs/performance.md).
+
+The app is created once in the main process, so a bad `dist/` stops the start-up with one clear
+message before any worker forks; each worker then starts its own pool of query processes.
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
+import contextlib
+import io
+import json
+import logging
+import queue
 import sys
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
+from server.cache import CACHEABLE, ResponseCache, StoredResponse
 from server.config import ConfigError, Settings
 
 if TYPE_CHECKING:
     from flask import Flask
 
-# gunicorn and Flask are imported when serving starts: query worker processes import the main
+logger = logging.getLogger("dcdr.server")
+
+# granian and Flask are imported when serving starts: query worker processes import the main
 # module (this one under `python -m server.serving`) and must start fast.
 
+# Bytes of a body read (and dropped) past the app's limit, so that the client reads our 413
+# instead of a reset connection.
+_DRAIN_LIMIT = 64 * 1024 * 1024
+# Answers up to this size are sent in one piece; longer ones (dumps) are streamed.
+_WHOLE = 1 << 20
+_JSON = [("content-type", "application/json"), ("connection", "close")]
+# One header field at most (gunicorn's and nginx's usual limit): nothing of ours needs more.
+MAX_HEADER_BYTES = 8190
 
-def _run_gunicorn(app: Flask, options: dict[str, Any]) -> None:
-    from gunicorn.app.base import BaseApplication
-
-    class Gunicorn(BaseApplication):
-        """gunicorn driven from Python, with our options only (no config file, no argv)."""
-
-        def load_config(self) -> None:
-            for key, value in options.items():
-                self.cfg.set(key, value)
-
-        def load(self) -> Flask:
-            return app
-
-    Gunicorn().run()
+Headers = list[tuple[str, str]]
 
 
-def _start_pool_after_fork(app: Flask) -> Any:
-    def post_fork(server: Any, worker: Any) -> None:
-        store = app.extensions["dcdr"].store
-        start = getattr(store, "start", None)
-        if start is not None:
-            # Before the worker accepts connections: a worker still starting its pool takes
-            # none, so no request ever waits for a pool.
-            start()
-
-    return post_fork
+class _BodyTooSlow(Exception):
+    """The client did not send its whole body within the request-read deadline."""
 
 
-def gunicorn_options(settings: Settings, app: Flask) -> dict[str, Any]:
-    return {
-        "bind": f"{settings.host}:{settings.port}",
-        "workers": settings.workers,
-        "threads": settings.threads,
-        "worker_class": "gthread",
-        # A worker thread blocks at most for one query; gunicorn must not kill it first.
-        "timeout": int(settings.timeout) + 30,
-        "graceful_timeout": 5,
-        "keepalive": 5,
-        # Long GET queries: our own limit (max_query_chars) answers with a clear 413.
-        "limit_request_line": 0,
-        "accesslog": None,
-        "errorlog": "-",
-        "loglevel": "warning",
-        "post_fork": _start_pool_after_fork(app),
-        "proc_name": "dcdr-serve",
+class _HeadTooLarge(Exception):
+    """A header field is longer than `MAX_HEADER_BYTES` (granian itself refuses more than 100
+    fields, with an empty 431)."""
+
+
+def _host_port(address: str | None, default_port: str) -> tuple[str, str]:
+    """`"127.0.0.1:8000"` or `"[::1]:8000"` as (host, port)."""
+    if not address:
+        return "", default_port
+    host, sep, port = address.rpartition(":")
+    if not sep:
+        return address, default_port
+    return host.strip("[]"), port
+
+
+def wsgi_environ(scope: Any, body: bytes) -> dict[str, Any]:
+    """The WSGI environ (PEP 3333) of an RSGI request whose body has been read in full."""
+    server_host, server_port = _host_port(scope.server, "80")
+    client_host, client_port = _host_port(scope.client, "0")
+    # RSGI gives the path percent-decoded as text; WSGI wants its bytes as latin-1 text.
+    path = scope.path.encode("utf-8", "surrogateescape").decode("latin-1")
+    environ: dict[str, Any] = {
+        "REQUEST_METHOD": scope.method,
+        "SCRIPT_NAME": "",
+        "PATH_INFO": path,
+        "QUERY_STRING": scope.query_string,
+        "SERVER_NAME": server_host,
+        "SERVER_PORT": server_port,
+        "SERVER_PROTOCOL": f"HTTP/{scope.http_version}",
+        "REMOTE_ADDR": client_host,
+        "REMOTE_PORT": client_port,
+        "wsgi.version": (1, 0),
+        "wsgi.url_scheme": scope.scheme,
+        "wsgi.input": io.BytesIO(body),
+        "wsgi.errors": sys.stderr,
+        "wsgi.multithread": True,
+        "wsgi.multiprocess": True,
+        "wsgi.run_once": False,
+        "wsgi.input_terminated": True,
     }
+    for name, value in scope.headers.items():
+        if len(value) > MAX_HEADER_BYTES:
+            raise _HeadTooLarge(name)
+        key = name.upper().replace("-", "_")
+        if key in ("CONTENT_TYPE", "CONTENT_LENGTH"):
+            environ[key] = value
+            continue
+        if key == "TRANSFER_ENCODING":
+            continue  # the body is whole: the app sees its length, not the framing
+        key = "HTTP_" + key
+        environ[key] = f"{environ[key]},{value}" if key in environ else value
+    if body or "CONTENT_LENGTH" in environ:
+        environ.setdefault("CONTENT_LENGTH", str(len(body)))
+    return environ
+
+
+class AppThreads:
+    """Threads that run blocking calls for the event loop, handing each result back with one
+    `call_soon_threadsafe`: cheaper per request than `run_in_executor`, whose future chaining
+    cost more than Flask itself in the profile of the distinct-query mix."""
+
+    def __init__(self, count: int) -> None:
+        self._jobs: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        for number in range(count):
+            name = f"dcdr-app-{number}"
+            threading.Thread(target=self._serve, name=name, daemon=True).start()
+
+    def run(self, function: Callable[..., Any], *args: Any) -> asyncio.Future[Any]:
+        loop = asyncio.get_running_loop()
+        future = loop.create_future()
+        self._jobs.put((loop, future, function, args))
+        return future
+
+    def _serve(self) -> None:
+        while True:
+            loop, future, function, args = self._jobs.get()
+            outcome: tuple[Any, BaseException | None]
+            try:
+                outcome = (function(*args), None)
+            except BaseException as error:  # handed to the awaiting coroutine, never lost
+                outcome = (None, error)
+            loop.call_soon_threadsafe(_settle, future, *outcome)
+
+
+def _settle(future: asyncio.Future[Any], result: Any, error: BaseException | None) -> None:
+    if future.cancelled():
+        return
+    if error is not None:
+        future.set_exception(error)
+    else:
+        future.set_result(result)
+
+
+class RsgiBridge:
+    """Serves a WSGI app from granian's RSGI interface (one per granian worker process).
+
+    `read_timeout` bounds the reading of a request body; `cache` (when given) replays stored
+    GET answers from the event loop, and `log` writes an access-log entry for those replays.
+    """
+
+    def __init__(
+        self,
+        app: Callable[..., Any],
+        threads: int,
+        read_timeout: float,
+        max_body: int,
+        cache: ResponseCache | None = None,
+        log: Callable[[str, str, int, float, int, StoredResponse], None] | None = None,
+    ) -> None:
+        self.app = app
+        self.read_timeout = read_timeout
+        self.max_body = max_body
+        self.cache = cache
+        self.log = log
+        self.threads = AppThreads(threads)
+
+    async def __call__(self, scope: Any, proto: Any) -> None:
+        if scope.proto != "http":
+            return
+        started = time.perf_counter()
+        headers = scope.headers
+        if self.cache is not None and scope.method == "GET":
+            key = (scope.path, scope.query_string, headers.get("accept") or "")
+            stored = self.cache.get(key)
+            if stored is not None:
+                self._replay(scope, proto, stored, started)
+                return
+        try:
+            body = await self._read_body(proto, headers)
+            environ = wsgi_environ(scope, body)
+        except _BodyTooSlow:
+            message = f"the request was not received within {self.read_timeout:g} s"
+            proto.response_bytes(408, _JSON, _error(408, "Request Timeout", message))
+            return
+        except _HeadTooLarge as error:
+            message = f"the header {error} is longer than {MAX_HEADER_BYTES} bytes"
+            title = "Request Header Fields Too Large"
+            proto.response_bytes(431, _JSON, _error(431, title, message))
+            return
+        try:
+            status, response_headers, chunks = await self.threads.run(self._call_app, environ)
+        except Exception:
+            # Flask turns every error of the app into an answer; this is the bridge's own.
+            logger.exception("unexpected error while answering %s %s", scope.method, scope.path)
+            message = "the server failed to answer this request; the error was logged"
+            proto.response_bytes(500, _JSON, _error(500, "Internal Server Error", message))
+            return
+        if isinstance(chunks, bytes):
+            proto.response_bytes(status, response_headers, chunks)
+            self._remember(scope, environ, status, response_headers, chunks)
+            return
+        # A file (a dump): streamed, one block per thread hop, never held whole in memory.
+        transport = proto.response_stream(status, response_headers)
+        try:
+            while block := await self.threads.run(next, chunks, b""):
+                await transport.send_bytes(block)
+        except RuntimeError:
+            pass  # granian's RSGIProtocolClosed: the client went away mid-download
+        finally:
+            close = getattr(chunks, "close", None)
+            if close is not None:
+                await self.threads.run(close)
+
+    async def _read_body(self, proto: Any, headers: Any) -> bytes:
+        length = headers.get("content-length")
+        if (length is None or length.strip() == "0") and "transfer-encoding" not in headers:
+            return b""
+        try:
+            return await asyncio.wait_for(self._collect(proto), self.read_timeout)
+        except TimeoutError:
+            raise _BodyTooSlow from None
+
+    async def _collect(self, proto: Any) -> bytes:
+        kept: list[bytes] = []
+        size = 0
+        async for chunk in proto:
+            size += len(chunk)
+            if size <= self.max_body + 1:
+                kept.append(chunk)
+            elif size > _DRAIN_LIMIT:
+                break
+        body = b"".join(kept)
+        # Past the limit the app only needs to know the size to answer 413.
+        return body if size <= self.max_body else body[: self.max_body + 1]
+
+    def _call_app(self, environ: dict[str, Any]) -> tuple[int, Headers, bytes | Iterator[bytes]]:
+        """Runs the app in a pool thread; a body up to `_WHOLE` bytes comes back whole, a
+        longer one (a dump) as an iterator to stream."""
+        captured: list[Any] = []
+
+        def start_response(status: str, headers: Headers, exc_info: Any = None) -> None:
+            captured[:] = [int(status.split(" ", 1)[0]), headers]
+
+        result: Iterable[bytes] = self.app(environ, start_response)
+        blocks: list[bytes] = []
+        size = 0
+        iterator = iter(result)
+        for block in iterator:
+            blocks.append(block)
+            size += len(block)
+            if size > _WHOLE:
+                return captured[0], captured[1], _chain(blocks, iterator, result)
+        close = getattr(result, "close", None)
+        if close is not None:
+            close()
+        return captured[0], captured[1], b"".join(blocks)
+
+    def _remember(
+        self,
+        scope: Any,
+        environ: dict[str, Any],
+        status: int,
+        headers: Headers,
+        body: bytes,
+    ) -> None:
+        mark = environ.get(CACHEABLE)
+        if self.cache is None or mark is None or status != 200 or scope.method != "GET":
+            return
+        etag = next((value for name, value in headers if name.lower() == "etag"), "")
+        key = (scope.path, scope.query_string, scope.headers.get("accept") or "")
+        self.cache.put(key, StoredResponse(headers, body, etag.strip('"'), mark))
+
+    def _replay(self, scope: Any, proto: Any, stored: StoredResponse, started: float) -> None:
+        from server.cache import etag_matches
+
+        if etag_matches(scope.headers.get("if-none-match"), stored.etag):
+            kept = [(n, v) for n, v in stored.headers if n.lower() != "content-length"]
+            proto.response_empty(304, kept)
+            status, size = 304, 0
+        else:
+            proto.response_bytes(200, stored.headers, stored.body)
+            status, size = 200, len(stored.body)
+        if self.log is not None:
+            self.log(scope.method, scope.path, status, started, size, stored)
+
+
+def _error(status: int, title: str, message: str) -> bytes:
+    """An error in the app's own shape (server/errors.py), for refusals made before the app."""
+    return json.dumps({"status": status, "title": title, "message": message}).encode()
+
+
+def _chain(first: list[bytes], rest: Iterator[bytes], source: Iterable[bytes]) -> Iterator[bytes]:
+    """The body's blocks, closing the app's iterable at the end (PEP 3333)."""
+    try:
+        yield b"".join(first)
+        yield from rest
+    finally:
+        close = getattr(source, "close", None)
+        if close is not None:
+            close()
+
+
+def _access_logger(settings: Settings) -> Callable[..., None] | None:
+    """Writes the same entry as `server.accesslog` for answers replayed from the cache."""
+    if not settings.access_log:
+        return None
+    from server.accesslog import logger
+
+    def log(
+        method: str, path: str, status: int, started: float, size: int, stored: StoredResponse
+    ) -> None:
+        if not logger.isEnabledFor(20):
+            return
+        entry: dict[str, object] = {
+            "time": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+            "method": method,
+            "path": path,
+            "status": status,
+            "duration_ms": round((time.perf_counter() - started) * 1000, 2),
+            "bytes": size,
+            **stored.log_fields,
+            "cache": "hit",
+        }
+        logger.info(json.dumps(entry, ensure_ascii=False))
+
+    return log
+
+
+def make_bridge(app: Flask, settings: Settings) -> RsgiBridge:
+    """The RSGI app of one worker process: starts its query pool, then serves `app`."""
+    service = app.extensions["dcdr"]
+    start = getattr(service.store, "start", None)
+    if start is not None:
+        # Before the worker accepts connections, so that no request ever waits for a pool.
+        start()
+    # With fairness on, every answer goes through the app so that the budget is checked.
+    replay = settings.cache_bytes > 0 and settings.query_budget_seconds <= 0
+    return RsgiBridge(
+        app,
+        settings.threads,
+        settings.request_read_timeout,
+        settings.max_body_bytes,
+        cache=ResponseCache(settings.cache_bytes) if replay else None,
+        log=_access_logger(settings),
+    )
+
+
+def _run_granian(app: Flask, settings: Settings) -> None:
+    from granian.constants import Interfaces, Loops
+    from granian.http import HTTP1Settings
+    from granian.server import Server
+
+    def loader(_target: str) -> RsgiBridge:
+        return make_bridge(app, settings)
+
+    server = Server(
+        "dcdr",
+        address=settings.host,
+        port=settings.port,
+        interface=Interfaces.RSGI,
+        workers=settings.workers,
+        # uvloop when installed (a cheaper event loop per request), else asyncio.
+        loop=Loops.auto,
+        # The head of a request must arrive within the same deadline as its body.
+        http1_settings=HTTP1Settings(
+            header_read_timeout=max(1, int(settings.request_read_timeout * 1000))
+        ),
+        backlog=1024,
+        log_level=_log_level(),
+        respawn_failed_workers=True,
+        respawn_interval=0.5,
+        workers_kill_timeout=5,
+    )
+    server.serve(target_loader=loader)
+
+
+def _log_level() -> Any:
+    from granian.log import LogLevels
+
+    return LogLevels.warning
 
 
 def serve(
@@ -80,7 +401,6 @@ def serve(
     """Serves `dist/` until stopped; returns the process exit code (1 on a bad start)."""
     from server import create_app
     from server.oxigraph_store import DistError
-    from server.store import analyze_query
 
     try:
         chosen = (settings or Settings.from_env()).replace(
@@ -90,12 +410,11 @@ def serve(
     except (ConfigError, DistError, ValueError) as error:
         print(f"dcdr serve: {error}", file=sys.stderr)
         return 1
-    # The query parser (rdflib, 0.4 s to import) loads once here and is shared by every worker.
-    analyze_query("ASK {}")
     if chosen.dev:
         app.run(host=chosen.host, port=chosen.port, debug=True, use_reloader=True, threaded=True)
         return 0
-    _run_gunicorn(app, gunicorn_options(chosen, app))
+    with contextlib.suppress(KeyboardInterrupt):
+        _run_granian(app, app.config["DCDR_SETTINGS"])
     return 0
 
 

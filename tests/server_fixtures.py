@@ -22,6 +22,7 @@ import pytest
 import requests
 from rdflib.namespace import RDF, RDFS, VOID
 
+from graph.dumps import write_store_sums
 from graph.namespaces import DATASET_IRI, DCDR, GRAPH, ID, NIF
 
 PROJECT = Path(__file__).resolve().parents[1]
@@ -86,6 +87,7 @@ def write_dist(root: Path) -> Path:
     subprocess.run(
         [sys.executable, "-c", script, str(root / "store"), str(root / "dcdr.nq")], check=True
     )
+    write_store_sums(root)
     sums = []
     for name in ("dcdr.nq", "dcdr.trig", "void.ttl"):
         digest = hashlib.sha256((root / name).read_bytes()).hexdigest()
@@ -166,7 +168,7 @@ def sample_dist(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def server_url(sample_dist: Path) -> Iterator[str]:
-    """One shared server: row limit 100, two gunicorn workers with two threads each."""
+    """One shared server: row limit 100, two worker processes with two threads each."""
     server = ServerProcess(
         sample_dist,
         {

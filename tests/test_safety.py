@@ -206,7 +206,8 @@ def test_allow_list_lets_named_services_through() -> None:
 
 
 def test_query_checks_are_safe_across_threads() -> None:
-    # rdflib's parser is not thread-safe; gunicorn threads check distinct queries at once.
+    # The server's threads check distinct queries at once (rdflib's parser, used here before,
+    # was not thread-safe).
     from concurrent.futures import ThreadPoolExecutor
 
     queries = [

@@ -1,4 +1,4 @@
-"""Serving: gunicorn start-up from a built dist, refusal of a damaged dist with one clear line,
+"""Serving: granian start-up from a built dist, refusal of a damaged dist with one clear line,
 /healthz, the structured access log, settings from DCDR_* variables."""
 
 from __future__ import annotations
@@ -94,7 +94,7 @@ def test_access_log_restart_and_health(sample_dist: Path, tmp_path: Path) -> Non
     finally:
         server.stop()
     assert first.status_code == 200
-    assert first.headers["Server"].startswith("gunicorn")
+    assert first.headers["Server"].startswith("granian")
     assert health.json()["status"] == "ok"
     entries = [json.loads(line) for line in server.output().splitlines() if line.startswith("{")]
     query_entries = [entry for entry in entries if entry["path"] == "/sparql"]

@@ -177,7 +177,9 @@ def test_header_flood_is_refused(hostile_server: ServerProcess) -> None:
     response = requests.get(
         hostile_server.url + "/sparql", params={"query": "ASK {}"}, headers=headers, timeout=10
     )
-    assert_refused(response)
+    # More than 100 fields never reach the app: the HTTP layer (granian) refuses them with a
+    # bodiless 431 whose reason phrase is the message.
+    assert response.status_code == 431 and response.reason == "Request Header Fields Too Large"
     huge = requests.get(
         hostile_server.url + "/sparql",
         params={"query": "ASK {}"},
