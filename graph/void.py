@@ -17,7 +17,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from rdflib import Graph, Literal, URIRef
@@ -69,26 +69,41 @@ class Description:
 
 
 def _slug(term: Node) -> str:
-    """A stable, readable IRI segment for a class or property (hashed when not readable)."""
+    """A stable, readable IRI segment for a class or property, lowercase ASCII words joined by
+    `-` like every slug of the contract (`dcdr:operatedBy` → `dcdr-operated-by`); hashed when
+    the local name is not readable."""
     text = str(term)
     for prefix, namespace in sorted(PREFIXES.items(), key=lambda item: -len(str(item[1]))):
         if text.startswith(str(namespace)):
             local = text[len(str(namespace)) :]
             if re.fullmatch(r"[A-Za-z0-9_.\-]+", local):
-                return f"{prefix}-{local}"
-    return "h-" + hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+                words = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "-", f"{prefix}-{local}")
+                return re.sub(r"[^a-z0-9]+", "-", words.lower()).strip("-")
+    return _hashed(term)
+
+
+def _hashed(term: Node) -> str:
+    return "h-" + hashlib.sha256(str(term).encode("utf-8")).hexdigest()[:16]
+
+
+def _slugs(terms: Iterable[Node]) -> dict[Node, str]:
+    """Readable slugs, hashed where two terms would share one (lowercasing can merge names)."""
+    readable = {term: _slug(term) for term in terms}
+    taken = Counter(readable.values())
+    return {term: slug if taken[slug] == 1 else _hashed(term) for term, slug in readable.items()}
 
 
 def _partitions(meta: Graph, content: Graph) -> None:
     classes = Counter(o for _, o in content.subject_objects(RDF.type))
     properties = Counter(p for _, p, _ in content)
+    class_slugs, property_slugs = _slugs(classes), _slugs(properties)
     for cls, entities in sorted(classes.items(), key=lambda item: str(item[0])):
-        node = ID[f"dataset/class/{_slug(cls)}"]
+        node = ID[f"dataset/class/{class_slugs[cls]}"]
         meta.add((DATASET_IRI, VOID.classPartition, node))
         meta.add((node, VOID["class"], cls))
         meta.add((node, VOID.entities, Literal(entities)))
     for prop, triples in sorted(properties.items(), key=lambda item: str(item[0])):
-        node = ID[f"dataset/property/{_slug(prop)}"]
+        node = ID[f"dataset/property/{property_slugs[prop]}"]
         meta.add((DATASET_IRI, VOID.propertyPartition, node))
         meta.add((node, VOID.property, prop))
         meta.add((node, VOID.triples, Literal(triples)))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -340,3 +341,18 @@ def test_a_crashing_check_is_a_problem_not_a_traceback() -> None:
     assert [(problem.rule, "boom" in problem.message) for problem in problems] == [
         ("coverage", True)
     ]
+
+
+def test_regression_every_thing_iri_is_a_lowercase_slug(real_dist: Path) -> None:
+    # VoID partitions were named after compact IRIs (`dataset/class/dcdr-Agency`); the
+    # contract's slugs are lowercase ASCII words joined by `-`.
+    slug = re.compile(r"[a-z]+(/[a-z0-9]+(-[a-z0-9]+)*)*")
+    dataset = Dataset()
+    dataset.parse(real_dist / "dcdr.nq", format="nquads")
+    things = {
+        str(term)[len(str(ID)) :]
+        for quad in dataset.quads()
+        for term in quad[:3]
+        if isinstance(term, URIRef) and str(term).startswith(str(ID))
+    }
+    assert sorted(path for path in things if not slug.fullmatch(path)) == []
