@@ -15,12 +15,9 @@ from __future__ import annotations
 
 import argparse
 import collections
+import contextlib
 import io
 import json
-import os
-import signal
-import socket
-import subprocess
 import sys
 import tempfile
 import threading
@@ -29,6 +26,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import peers
 import pyoxigraph as ox
 import requests
 
@@ -353,55 +351,6 @@ def tree_rss(pid: int) -> int:
     return total
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
-class Server:
-    """`dcdr serve` (as `python -m server.serving`) on a free loopback port."""
-
-    def __init__(self, dist: Path, env: dict[str, str] | None = None) -> None:
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.log = tempfile.TemporaryFile()  # noqa: SIM115  (read after the server stops)
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "server.serving", "--port", str(self.port), "--dist", str(dist)],
-            cwd=PROJECT,
-            env={**os.environ, "DCDR_ACCESS_LOG": "false", **(env or {})},
-            stdout=self.log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-
-    def wait_ready(self, seconds: float = 30.0) -> None:
-        deadline = time.monotonic() + seconds
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"the server exited: {self.output()}")
-            try:
-                if requests.get(self.url + "/healthz", timeout=1).ok:
-                    return
-            except requests.RequestException:
-                time.sleep(0.05)
-        raise RuntimeError(f"the server did not start within {seconds} s")
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait(timeout=5)
-
-    def output(self) -> str:
-        self.log.seek(0)
-        return self.log.read().decode("utf-8", errors="replace")
-
-
 def settle_rss(pid: int, bound: int, seconds: float = 20.0) -> int:
     """The tree's RSS once it is at most `bound`, or the last reading after `seconds`."""
     deadline = time.monotonic() + seconds
@@ -446,21 +395,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--heavy-every", type=int, default=10)
     parser.add_argument("--json", type=Path, help="also write the figures here")
     args = parser.parse_args(argv)
-    server = None
-    if args.url:
-        url, pid = args.url, None
-    else:
-        if not (args.dist / "SHA256SUMS").is_file():
-            print(f"soak: no build at {args.dist}; run `dcdr build` first", file=sys.stderr)
-            return 1
-        server = Server(args.dist, {"DCDR_CACHE_BYTES": "0"})
-        server.wait_ready()
-        url, pid = server.url + "/sparql", server.process.pid
-    try:
+    with contextlib.ExitStack() as stack:
+        if args.url:
+            url, pid = args.url, None
+        else:
+            if not (args.dist / "SHA256SUMS").is_file():
+                print(f"soak: no build at {args.dist}; run `dcdr build` first", file=sys.stderr)
+                return 1
+            work = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="dcdr-soak-")))
+            # The result cache off: every request of the mix reaches a query worker.
+            env = {"DCDR_CACHE_BYTES": "0", "DCDR_ACCESS_LOG": "false"}
+            peer = stack.enter_context(peers.dcdr_serve(args.dist.resolve(), work, env))
+            url, pid = peer.sparql_url, peer.process.pid
         figures = soak(url, pid, args.clients, args.seconds, args.heavy_every)
-    finally:
-        if server is not None:
-            server.stop()
     if args.json:
         args.json.write_text(json.dumps(figures, indent=2) + "\n", encoding="utf-8")
     return 0
