@@ -102,9 +102,13 @@ def test_dumps_parse_back_to_the_same_graph(built_mini: Project) -> None:
     assert set(void) - set(graphs["meta"]) <= set(graphs["text"])
 
 
-def test_regression_no_triple_is_in_two_named_graphs(built_mini: Project) -> None:
+@pytest.mark.parametrize("build", ["built_mini", "real_dist"])
+def test_regression_no_triple_is_in_two_named_graphs(
+    build: str, request: pytest.FixtureRequest
+) -> None:
     # Oxigraph's union default graph repeats a triple once per graph that holds it.
-    graphs = _graphs(_dataset(built_mini.dist))
+    built = request.getfixturevalue(build)
+    graphs = _graphs(_dataset(built.dist if isinstance(built, Project) else built))
     seen: dict[object, str] = {}
     shared = []
     for name, graph in sorted(graphs.items()):
