@@ -24,10 +24,9 @@ from typing import Literal
 
 import pyoxigraph as ox
 import requests
-from pyparsing import ParseBaseException
-from rdflib.plugins.sparql.parser import parseUpdate
 
 from graph.namespaces import GRAPH
+from server.query_analysis import plan_query
 from server.store import (
     UPDATE_REFUSED,
     DatasetSpec,
@@ -51,32 +50,13 @@ _CHUNK = 1 << 16
 _CONNECT_TIMEOUT = 5.0
 _ERROR_EXCERPT = 600
 
-# Strings, IRIs and comments can contain the word FROM; strip them before looking for it.
-_LEXICAL_NOISE = re.compile(
-    r'"""(?:[^"\\]|\\.|"(?!""))*"""'
-    r"|'''(?:[^'\\]|\\.|'(?!''))*'''"
-    r'|"(?:[^"\\\n]|\\.)*"'
-    r"|'(?:[^'\\\n]|\\.)*'"
-    r"|<[^<>\"{}|^`\\\s]*>"
-    r"|#[^\n]*"
-    r"|[?$]\w+",
-    re.DOTALL,
-)
-_FROM_CLAUSE = re.compile(r"\bFROM\b", re.IGNORECASE)
 _TIMEOUT_WORDS = re.compile(r"time ?out|timed out|SR171|exceeded", re.IGNORECASE)
 
 
 def query_has_dataset_clause(text: str) -> bool:
-    """True when the query names its own dataset with FROM / FROM NAMED."""
-    return bool(_FROM_CLAUSE.search(_LEXICAL_NOISE.sub(" ", text)))
-
-
-def _is_update(text: str) -> bool:
-    try:
-        parseUpdate(text)
-    except ParseBaseException:
-        return False
-    return True
+    """True when the query names its own dataset with FROM / FROM NAMED (then the union
+    default graph must not be requested on its behalf)."""
+    return plan_query(text).has_dataset_clause
 
 
 def _base_media_type(content_type: str | None) -> str:
@@ -219,11 +199,11 @@ class RemoteSparqlStore:
         Evaluating on an empty in-memory store parses the query locally, so syntax errors read
         the same whatever the remote store's own wording; the lazy answer is never iterated.
         """
+        if plan_query(text).is_update:
+            raise UpdateRefused(UPDATE_REFUSED)
         try:
             answer = self._parser.query(text)
         except SyntaxError as error:
-            if _is_update(text):
-                raise UpdateRefused(UPDATE_REFUSED) from None
             raise QuerySyntaxError(syntax_message(str(error).splitlines()[0])) from None
         except (ValueError, RuntimeError, OSError):
             # Evaluation problems on an empty store (e.g. SERVICE) are for the remote one.
