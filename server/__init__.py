@@ -20,8 +20,15 @@ if TYPE_CHECKING:
 # Flask and the app's modules are imported inside the functions: query worker processes import
 # this package (for server.oxigraph_store) and must start without them.
 
-# Headers a browser script may read from our answers (CORS hides the rest).
-_EXPOSED = "ETag, X-DCDR-Result-Truncated, X-DCDR-Row-Limit, Content-Length"
+# Read-only public data: any origin may read it, and no credentials are ever involved. The
+# second header names what a browser script may read of our answers (CORS hides the rest).
+CORS_HEADERS = (
+    ("Access-Control-Allow-Origin", "*"),
+    (
+        "Access-Control-Expose-Headers",
+        "ETag, X-DCDR-Result-Truncated, X-DCDR-Row-Limit, Content-Length",
+    ),
+)
 
 
 def _split_config(
@@ -60,9 +67,8 @@ def make_store(settings: Settings) -> QueryStore:
 def _cors(response: Response) -> Response:
     from flask import request
 
-    # Read-only public data: any origin may read it, and no credentials are ever involved.
-    response.headers["Access-Control-Allow-Origin"] = "*"
-    response.headers["Access-Control-Expose-Headers"] = _EXPOSED
+    for name, value in CORS_HEADERS:
+        response.headers[name] = value
     if request.method == "OPTIONS":
         response.headers["Access-Control-Allow-Methods"] = "GET, POST, OPTIONS"
         response.headers["Access-Control-Allow-Headers"] = request.headers.get(

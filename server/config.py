@@ -40,7 +40,12 @@ class Settings:
     dev: bool = False
     # The hard limit of one query (seconds); `timeout=` may lower it per request, never raise.
     timeout: float = 10.0
-    # Killable query processes per server process; 0 means "as many as threads".
+    # Where queries run under `dcdr serve`: "watchdog" evaluates those that look cheap in the
+    # server process and replaces a worker whose query will not stop (server/runaway.py);
+    # "process" runs every query in a killable process (one more hop per query).
+    query_isolation: str = "watchdog"
+    # Killable query processes per server process; 0 means one per two app threads under
+    # "watchdog" (they take only the queries kept out of process), one per thread otherwise.
     query_workers: int = 0
     max_body_bytes: int = 1024 * 1024
     # The whole request (head and body) must arrive within this many seconds, else 408 or a
@@ -64,7 +69,11 @@ class Settings:
 
     @property
     def pool_size(self) -> int:
-        return self.query_workers if self.query_workers > 0 else max(1, self.threads)
+        if self.query_workers > 0:
+            return self.query_workers
+        if self.query_isolation == "watchdog":
+            return max(1, self.threads // 2)
+        return max(1, self.threads)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -99,6 +108,10 @@ class Settings:
                 raise ConfigError(f"{name} must be at least 1")
         if self.query_budget_seconds < 0 or self.budget_window <= 0:
             raise ConfigError("query_budget_seconds must be >= 0 and budget_window > 0")
+        if self.query_isolation not in ("watchdog", "process"):
+            raise ConfigError(
+                f"query_isolation must be 'watchdog' or 'process', not {self.query_isolation!r}"
+            )
         if not 0 <= self.port <= 65535:
             raise ConfigError(f"port {self.port} is not a TCP port")
 

@@ -1,14 +1,22 @@
-"""The embedded store: `dist/` served by Oxigraph (pyoxigraph) in killable worker processes.
+"""The embedded store: `dist/` served by Oxigraph (pyoxigraph), in process or in killable
+worker processes.
 
-Each worker opens the on-disk store written by `dcdr build` read-only, so all of them share its
-pages through the OS cache; without `store/` each worker loads `dcdr.nq` into memory. Answers
-are written by pyoxigraph's own serializers inside the worker, and only bytes come back.
+Every process that answers opens the on-disk store written by `dcdr build` read-only, so all of
+them share its pages through the OS cache; without `store/` each loads `dcdr.nq` into memory.
+Answers are written by pyoxigraph's own serializers, and only bytes travel.
+
+Under `dcdr serve` most queries are evaluated in the server's own worker process, watched by
+`server.runaway.Watchdog`; those that may compute a cartesian product, and those that ran long
+before, go to the killable processes. Without a watchdog (the app built by `create_app` alone,
+as in tests or `--dev`) every query goes to the killable processes.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from itertools import islice
 from pathlib import Path
@@ -18,6 +26,7 @@ import pyoxigraph as ox
 
 from server.config import Settings
 from server.executor import ProcessPool, WorkerFailed, WorkerTimeout
+from server.runaway import ShapeMemory, Watchdog
 from server.store import (
     DatasetSpec,
     NotAcceptable,
@@ -261,23 +270,29 @@ def _solutions(body: bytes, results_format: ox.QueryResultsFormat) -> ox.QuerySo
 
 
 class OxigraphStore:
-    """`QueryStore` over a verified `dist/`, queries run in a pool of killable processes."""
+    """`QueryStore` over a verified `dist/`: queries run in a pool of killable processes, or,
+    once `evaluate_in_process` is called, in this process when they look cheap."""
 
     def __init__(self, settings: Settings, info: DistInfo, prefixes: dict[str, str]) -> None:
         self.settings = settings
         self.info = info
+        self._worker_args = (
+            str(info.store_path) if info.store_path else None,
+            str(info.nquads_path) if info.store_path is None and info.nquads_path else None,
+            prefixes,
+        )
         self.pool = ProcessPool(
             settings.pool_size,
             open_worker_store,
-            (
-                str(info.store_path) if info.store_path else None,
-                str(info.nquads_path) if info.store_path is None and info.nquads_path else None,
-                prefixes,
-            ),
+            self._worker_args,
             answer_job,
             # "__main__" once in the fork server, so that forked workers need not import it.
             preload=("__main__", "server.oxigraph_store"),
         )
+        # Made here, before the server forks its workers, so that all of them share it.
+        self.isolated_shapes = ShapeMemory()
+        self._local: _WorkerState | None = None
+        self._watchdog: Watchdog | None = None
 
     @classmethod
     def from_settings(cls, settings: Settings) -> OxigraphStore:
@@ -292,6 +307,12 @@ class OxigraphStore:
 
     def start(self) -> None:
         self.pool.start()
+
+    def evaluate_in_process(self, on_runaway: Callable[[], None]) -> None:
+        """From now on, queries that look cheap run in this process, watched; `on_runaway` is
+        called once if one of them will not stop (it should have this process replaced)."""
+        self._local = open_worker_store(*self._worker_args)
+        self._watchdog = Watchdog(self.isolated_shapes, on_runaway, slow_after=self.pool.slow_after)
 
     def close(self) -> None:
         self.pool.close()
@@ -325,12 +346,10 @@ class OxigraphStore:
             not plan.has_dataset_clause,
         )
         seconds = min(timeout, self.settings.timeout)
-        try:
-            answer = self.pool.run(job, seconds)
-        except WorkerTimeout as error:
-            raise QueryTimeout(str(error)) from None
-        except WorkerFailed as error:
-            raise StoreUnavailable(str(error)) from None
+        if self._in_process(plan.disconnected, plan.shape):
+            answer = self._run_here(job, plan.shape, seconds)
+        else:
+            answer = self._run_isolated(job, plan.shape, seconds)
         status = answer[0]
         if status == "ok":
             _, body, media, count, truncated = answer
@@ -342,3 +361,29 @@ class OxigraphStore:
         if status == "not-acceptable":
             raise NotAcceptable(f"no acceptable media type for the answer of a {answer[1]} query")
         raise StoreUnavailable(f"the store could not answer: {answer[1]}")
+
+    def _in_process(self, disconnected: bool, shape: str) -> bool:
+        return self._local is not None and not disconnected and shape not in self.isolated_shapes
+
+    def _run_here(self, job: Job, shape: str, seconds: float) -> tuple[Any, ...]:
+        assert self._local is not None and self._watchdog is not None
+        started = time.monotonic()
+        with self._watchdog.watch(shape, seconds):
+            answer = answer_job(self._local, job)
+        if time.monotonic() - started > seconds:
+            raise QueryTimeout(f"the query ran longer than {seconds:g} s and was stopped")
+        return answer
+
+    def _run_isolated(self, job: Job, shape: str, seconds: float) -> tuple[Any, ...]:
+        started = time.monotonic()
+        try:
+            answer = self.pool.run(job, seconds)
+        except WorkerTimeout as error:
+            raise QueryTimeout(str(error)) from None
+        except WorkerFailed as error:
+            raise StoreUnavailable(str(error)) from None
+        if time.monotonic() - started < self.pool.slow_after:
+            # A query sent here because it ran long once (under load, say) comes back home
+            # once it runs fast.
+            self.isolated_shapes.forget(shape)
+        return answer

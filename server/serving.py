@@ -20,10 +20,13 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import functools
 import io
 import json
 import logging
+import os
 import queue
+import signal
 import sys
 import threading
 import time
@@ -32,9 +35,12 @@ from typing import TYPE_CHECKING, Any
 
 from server.cache import CACHEABLE, ResponseCache, StoredResponse
 from server.config import ConfigError, Settings
+from server.runaway import QueryAbandoned
 
 if TYPE_CHECKING:
     from flask import Flask
+
+    from server.sparql_direct import DirectAnswer, DirectGet
 
 logger = logging.getLogger("dcdr.server")
 
@@ -51,6 +57,9 @@ _JSON = [("content-type", "application/json"), ("connection", "close")]
 MAX_HEADER_BYTES = 8190
 
 Headers = list[tuple[str, str]]
+AppAnswer = tuple[int, Headers, "bytes | Iterator[bytes]"]
+# (method, path, status, perf_counter at the start, body bytes, log fields, cache outcome)
+AccessLog = Callable[[str, str, int, float, int, dict[str, str], str], None]
 
 
 class _BodyTooSlow(Exception):
@@ -70,6 +79,12 @@ def _host_port(address: str | None, default_port: str) -> tuple[str, str]:
     if not sep:
         return address, default_port
     return host.strip("[]"), port
+
+
+def _check_head(headers: Any) -> None:
+    for name, value in headers.items():
+        if len(value) > MAX_HEADER_BYTES:
+            raise _HeadTooLarge(name)
 
 
 def wsgi_environ(scope: Any, body: bytes) -> dict[str, Any]:
@@ -98,8 +113,6 @@ def wsgi_environ(scope: Any, body: bytes) -> dict[str, Any]:
         "wsgi.input_terminated": True,
     }
     for name, value in scope.headers.items():
-        if len(value) > MAX_HEADER_BYTES:
-            raise _HeadTooLarge(name)
         key = name.upper().replace("-", "_")
         if key in ("CONTENT_TYPE", "CONTENT_LENGTH"):
             environ[key] = value
@@ -116,13 +129,25 @@ def wsgi_environ(scope: Any, body: bytes) -> dict[str, Any]:
 class AppThreads:
     """Threads that run blocking calls for the event loop, handing each result back with one
     `call_soon_threadsafe`: cheaper per request than `run_in_executor`, whose future chaining
-    cost more than Flask itself in the profile of the distinct-query mix."""
+    cost more than Flask itself in the profile of the distinct-query mix.
+
+    A call may be given up from another thread (`server.runaway.set_abandon`, used for a query
+    that outlives its time limit): its caller gets the error at once, and a new thread takes
+    the place of the one still busy, which ends once its call returns.
+    """
 
     def __init__(self, count: int) -> None:
         self._jobs: queue.SimpleQueue[Any] = queue.SimpleQueue()
-        for number in range(count):
-            name = f"dcdr-app-{number}"
-            threading.Thread(target=self._serve, name=name, daemon=True).start()
+        self._started = 0
+        self._lock = threading.Lock()
+        for _ in range(count):
+            self._start_thread()
+
+    def _start_thread(self) -> None:
+        with self._lock:
+            name = f"dcdr-app-{self._started}"
+            self._started += 1
+        threading.Thread(target=self._serve, name=name, daemon=True).start()
 
     def run(self, function: Callable[..., Any], *args: Any) -> asyncio.Future[Any]:
         loop = asyncio.get_running_loop()
@@ -131,18 +156,41 @@ class AppThreads:
         return future
 
     def _serve(self) -> None:
-        while True:
+        from server.runaway import must_retire, set_abandon
+
+        given_up = threading.Event()
+        while not given_up.is_set() and not must_retire():
             loop, future, function, args = self._jobs.get()
+            set_abandon(functools.partial(self._abandon, loop, future, given_up))
             outcome: tuple[Any, BaseException | None]
             try:
                 outcome = (function(*args), None)
             except BaseException as error:  # handed to the awaiting coroutine, never lost
                 outcome = (None, error)
-            loop.call_soon_threadsafe(_settle, future, *outcome)
+            set_abandon(None)
+            # The loop may be gone by the time a given-up call returns (at shutdown): then
+            # nobody waits for this outcome.
+            with contextlib.suppress(RuntimeError):
+                loop.call_soon_threadsafe(_settle, future, *outcome)
+        if not given_up.is_set():
+            self._start_thread()  # retired: a fresh thread at the default priority
+
+    def _abandon(
+        self,
+        loop: asyncio.AbstractEventLoop,
+        future: asyncio.Future[Any],
+        given_up: threading.Event,
+        error: BaseException,
+    ) -> None:
+        if given_up.is_set():
+            return
+        given_up.set()
+        loop.call_soon_threadsafe(_settle, future, None, error)
+        self._start_thread()
 
 
 def _settle(future: asyncio.Future[Any], result: Any, error: BaseException | None) -> None:
-    if future.cancelled():
+    if future.done():  # cancelled, or already answered for a call that was given up
         return
     if error is not None:
         future.set_exception(error)
@@ -154,7 +202,8 @@ class RsgiBridge:
     """Serves a WSGI app from granian's RSGI interface (one per granian worker process).
 
     `read_timeout` bounds the reading of a request body; `cache` (when given) replays stored
-    GET answers from the event loop, and `log` writes an access-log entry for those replays.
+    GET answers from the event loop, `direct` (when given) answers plain SPARQL GETs without
+    the app, and `log` writes an access-log entry for the answers the app did not give.
     """
 
     def __init__(
@@ -164,13 +213,15 @@ class RsgiBridge:
         read_timeout: float,
         max_body: int,
         cache: ResponseCache | None = None,
-        log: Callable[[str, str, int, float, int, StoredResponse], None] | None = None,
+        log: AccessLog | None = None,
+        direct: DirectGet | None = None,
     ) -> None:
         self.app = app
         self.read_timeout = read_timeout
         self.max_body = max_body
         self.cache = cache
         self.log = log
+        self.direct = direct
         self.threads = AppThreads(threads)
 
     async def __call__(self, scope: Any, proto: Any) -> None:
@@ -185,8 +236,8 @@ class RsgiBridge:
                 self._replay(scope, proto, stored, started)
                 return
         try:
+            _check_head(headers)
             body = await self._read_body(proto, headers)
-            environ = wsgi_environ(scope, body)
         except _BodyTooSlow:
             message = f"the request was not received within {self.read_timeout:g} s"
             proto.response_bytes(408, _JSON, _error(408, "Request Timeout", message))
@@ -197,13 +248,24 @@ class RsgiBridge:
             proto.response_bytes(431, _JSON, _error(431, title, message))
             return
         try:
-            status, response_headers, chunks = await self.threads.run(self._call_app, environ)
+            if self._is_direct(scope, body):
+                outcome = await self.threads.run(self._answer_get, scope)
+            else:
+                environ = wsgi_environ(scope, body)
+                outcome = (environ, await self.threads.run(self._call_app, environ))
+        except QueryAbandoned as error:
+            self._abandoned(scope, proto, error, started)
+            return
         except Exception:
             # Flask turns every error of the app into an answer; this is the bridge's own.
             logger.exception("unexpected error while answering %s %s", scope.method, scope.path)
             message = "the server failed to answer this request; the error was logged"
             proto.response_bytes(500, _JSON, _error(500, "Internal Server Error", message))
             return
+        if not isinstance(outcome, tuple):
+            self._send_direct(scope, proto, outcome)
+            return
+        environ, (status, response_headers, chunks) = outcome
         if isinstance(chunks, bytes):
             proto.response_bytes(status, response_headers, chunks)
             self._remember(scope, environ, status, response_headers, chunks)
@@ -219,6 +281,59 @@ class RsgiBridge:
             close = getattr(chunks, "close", None)
             if close is not None:
                 await self.threads.run(close)
+
+    def _is_direct(self, scope: Any, body: bytes) -> bool:
+        return (
+            self.direct is not None
+            and scope.method == "GET"
+            and scope.path in self.direct.PATHS
+            and not body
+            and "if-none-match" not in scope.headers
+        )
+
+    def _answer_get(self, scope: Any) -> DirectAnswer | tuple[dict[str, Any], AppAnswer]:
+        """In a pool thread: the direct answer, or else the app's (given the store error the
+        direct path met, so that the query does not run twice)."""
+        from server.sparql import STORE_ERROR
+        from server.sparql_direct import Declined
+
+        assert self.direct is not None
+        answer = self.direct.answer(scope.query_string, scope.headers.get("accept") or "")
+        if not isinstance(answer, Declined):
+            return answer
+        environ = wsgi_environ(scope, b"")
+        if answer.store_error is not None:
+            environ[STORE_ERROR] = answer.store_error
+        return environ, self._call_app(environ)
+
+    def _send_direct(self, scope: Any, proto: Any, answer: DirectAnswer) -> None:
+        proto.response_bytes(200, answer.headers, answer.body)
+        if self.cache is not None:
+            etag = next((value for name, value in answer.headers if name == "ETag"), "")
+            key = (scope.path, scope.query_string, scope.headers.get("accept") or "")
+            self.cache.put(
+                key, StoredResponse(answer.headers, answer.body, etag.strip('"'), answer.log_fields)
+            )
+        if self.log is not None:
+            cache = "hit" if answer.cache_hit else ""
+            self.log(
+                "GET", scope.path, 200, answer.started, len(answer.body), answer.log_fields, cache
+            )
+
+    def _abandoned(self, scope: Any, proto: Any, error: QueryAbandoned, started: float) -> None:
+        from server import CORS_HEADERS
+        from server.sparql import timeout_refusal
+
+        message, retry_after = timeout_refusal(error, error.seconds)
+        headers = [
+            ("content-type", "application/json"),
+            ("retry-after", str(retry_after)),
+            *CORS_HEADERS,
+        ]
+        body = _error(503, "Service Unavailable", message)
+        proto.response_bytes(503, headers, body)
+        if self.log is not None:
+            self.log(scope.method, scope.path, 503, started, len(body), {}, "")
 
     async def _read_body(self, proto: Any, headers: Any) -> bytes:
         length = headers.get("content-length")
@@ -242,7 +357,7 @@ class RsgiBridge:
         # Past the limit the app only needs to know the size to answer 413.
         return body if size <= self.max_body else body[: self.max_body + 1]
 
-    def _call_app(self, environ: dict[str, Any]) -> tuple[int, Headers, bytes | Iterator[bytes]]:
+    def _call_app(self, environ: dict[str, Any]) -> AppAnswer:
         """Runs the app in a pool thread; a body up to `_WHOLE` bytes comes back whole, a
         longer one (a dump) as an iterator to stream."""
         captured: list[Any] = []
@@ -290,7 +405,7 @@ class RsgiBridge:
             proto.response_bytes(200, stored.headers, stored.body)
             status, size = 200, len(stored.body)
         if self.log is not None:
-            self.log(scope.method, scope.path, status, started, size, stored)
+            self.log(scope.method, scope.path, status, started, size, stored.log_fields, "hit")
 
 
 def _error(status: int, title: str, message: str) -> bytes:
@@ -309,16 +424,22 @@ def _chain(first: list[bytes], rest: Iterator[bytes], source: Iterable[bytes]) -
             close()
 
 
-def _access_logger(settings: Settings) -> Callable[..., None] | None:
-    """Writes the same entry as `server.accesslog` for answers replayed from the cache."""
+def _access_logger(settings: Settings) -> AccessLog | None:
+    """Writes the same entry as `server.accesslog` for the answers the app did not give."""
     if not settings.access_log:
         return None
     from server.accesslog import logger
 
     def log(
-        method: str, path: str, status: int, started: float, size: int, stored: StoredResponse
+        method: str,
+        path: str,
+        status: int,
+        started: float,
+        size: int,
+        fields: dict[str, str],
+        cache: str,
     ) -> None:
-        if not logger.isEnabledFor(20):
+        if not logger.isEnabledFor(logging.INFO):
             return
         entry: dict[str, object] = {
             "time": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
@@ -327,21 +448,36 @@ def _access_logger(settings: Settings) -> Callable[..., None] | None:
             "status": status,
             "duration_ms": round((time.perf_counter() - started) * 1000, 2),
             "bytes": size,
-            **stored.log_fields,
-            "cache": "hit",
+            **fields,
         }
+        if cache:
+            entry["cache"] = cache
         logger.info(json.dumps(entry, ensure_ascii=False))
 
     return log
 
 
-def make_bridge(app: Flask, settings: Settings) -> RsgiBridge:
-    """The RSGI app of one worker process: starts its query pool, then serves `app`."""
+def make_bridge(app: Flask, settings: Settings, granian_pid: int | None = None) -> RsgiBridge:
+    """The RSGI app of one worker process: starts its query pool, then serves `app`.
+
+    With `granian_pid` (the server's main process) and `query_isolation = "watchdog"`, cheap
+    queries run in this process (server/runaway.py), and a query that will not stop has the
+    main process replace its workers gracefully (granian reloads them on SIGHUP).
+    """
+    from server.sparql_direct import DirectGet
+
     service = app.extensions["dcdr"]
     start = getattr(service.store, "start", None)
     if start is not None:
         # Before the worker accepts connections, so that no request ever waits for a pool.
         start()
+    evaluate_in_process = getattr(service.store, "evaluate_in_process", None)
+    if (
+        granian_pid is not None
+        and settings.query_isolation == "watchdog"
+        and evaluate_in_process is not None
+    ):
+        evaluate_in_process(functools.partial(_reload, granian_pid))
     # With fairness on, every answer goes through the app so that the budget is checked.
     replay = settings.cache_bytes > 0 and settings.query_budget_seconds <= 0
     return RsgiBridge(
@@ -351,7 +487,13 @@ def make_bridge(app: Flask, settings: Settings) -> RsgiBridge:
         settings.max_body_bytes,
         cache=ResponseCache(settings.cache_bytes) if replay else None,
         log=_access_logger(settings),
+        direct=DirectGet(service) if settings.query_budget_seconds <= 0 else None,
     )
+
+
+def _reload(granian_pid: int) -> None:
+    with contextlib.suppress(OSError):  # the main process is gone: this worker ends anyway
+        os.kill(granian_pid, signal.SIGHUP)
 
 
 def _run_granian(app: Flask, settings: Settings) -> None:
@@ -359,8 +501,10 @@ def _run_granian(app: Flask, settings: Settings) -> None:
     from granian.http import HTTP1Settings
     from granian.server import Server
 
+    main_pid = os.getpid()
+
     def loader(_target: str) -> RsgiBridge:
-        return make_bridge(app, settings)
+        return make_bridge(app, settings, granian_pid=main_pid)
 
     server = Server(
         "dcdr",

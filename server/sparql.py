@@ -19,6 +19,7 @@ from flask import Blueprint, Response, abort, current_app, g, jsonify, request
 from flask.blueprints import BlueprintSetupState
 from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import ServiceUnavailable, TooManyRequests
+from werkzeug.utils import get_content_type
 
 from server import negotiation
 from server.accesslog import note_query
@@ -30,11 +31,13 @@ from server.store import (
     UPDATE_REFUSED,
     DatasetSpec,
     NotAcceptable,
+    QueryPlan,
     QueryRefused,
     QueryResult,
     QueryStore,
     QuerySyntaxError,
     QueryTimeout,
+    StoreError,
     StoreUnavailable,
     UpdateRefused,
     analyze_query,
@@ -50,6 +53,8 @@ UPDATE_PARAMETERS = ("update", "using-graph-uri", "using-named-graph-uri")
 TRUNCATED_HEADER = "X-DCDR-Result-Truncated"
 ROW_LIMIT_HEADER = "X-DCDR-Row-Limit"
 FAIRNESS = "dcdr_fairness"
+# Where the server's direct GET path leaves a store error for the endpoint to answer.
+STORE_ERROR = "dcdr.store_error"
 # Deeper nesting overflows the stack of the query parsers (Oxigraph's kills its process).
 MAX_NESTING = 100
 
@@ -139,6 +144,16 @@ def read_parameters(settings: Settings) -> list[tuple[str, str]]:
     abort(415, f"unsupported Content-Type {media}; use {FORM} or {DIRECT}")
 
 
+class ProtocolError(Exception):
+    """A request the protocol refuses: the status and the sentence the client gets."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.query_text: str | None = None
+
+
 def _timeout(value: str | None, limit: float) -> float:
     """`timeout=` in seconds (Fuseki), or with an `ms` suffix in milliseconds; never above the
     server's limit."""
@@ -148,9 +163,11 @@ def _timeout(value: str | None, limit: float) -> float:
     try:
         seconds = float(text[:-2]) / 1000 if text.endswith("ms") else float(text.rstrip("s"))
     except ValueError:
-        abort(400, f"timeout={value!r} is not a number of seconds (or of milliseconds with 'ms')")
+        raise ProtocolError(
+            400, f"timeout={value!r} is not a number of seconds (or of milliseconds with 'ms')"
+        ) from None
     if seconds <= 0:
-        abort(400, "timeout must be a positive number of seconds")
+        raise ProtocolError(400, "timeout must be a positive number of seconds")
     return min(seconds, limit)
 
 
@@ -162,7 +179,7 @@ def _graphs(params: list[tuple[str, str]], name: str) -> tuple[str, ...]:
         try:
             pyoxigraph.NamedNode(value)
         except ValueError:
-            abort(400, f"{name}={value!r} is not an absolute IRI")
+            raise ProtocolError(400, f"{name}={value!r} is not an absolute IRI") from None
         graphs.append(value)
     return tuple(graphs)
 
@@ -204,16 +221,114 @@ def nesting_problem(text: str) -> str | None:
 
 
 def _not_acceptable(kind: str, offered: tuple[str, ...]) -> NoReturn:
-    abort(
+    raise ProtocolError(
         406,
         f"none of the accepted media types fits {kind}; this endpoint writes {', '.join(offered)}",
     )
 
 
+@dataclass(frozen=True)
+class QueryRequest:
+    """A query request the protocol accepts, with everything needed to answer it."""
+
+    query: str
+    timeout: float
+    dataset: DatasetSpec
+    choice: negotiation.Choice
+    plan: QueryPlan
+    # The answer's identity: its ETag and its key in the result cache.
+    key: str
+
+
+def read_query_request(
+    params: list[tuple[str, str]], accept: str, settings: Settings, version: str
+) -> QueryRequest | None:
+    """The query request held by the protocol parameters, or None when they hold no query.
+
+    Raises `ProtocolError`, with `query_text` set on it once the query is known (for the log).
+    """
+    names = {name for name, _ in params}
+    if names & set(UPDATE_PARAMETERS):
+        raise ProtocolError(403, UPDATE_REFUSED)
+    queries = [value for name, value in params if name == "query"]
+    if len(queries) > 1:
+        raise ProtocolError(400, f"{len(queries)} query parameters given; send exactly one")
+    if not queries:
+        return None
+    query = queries[0]
+    try:
+        return _checked_request(query, params, accept, settings, version)
+    except ProtocolError as error:
+        error.query_text = query
+        raise
+
+
+def _checked_request(
+    query: str, params: list[tuple[str, str]], accept: str, settings: Settings, version: str
+) -> QueryRequest:
+    if len(query) > settings.max_query_chars:
+        raise ProtocolError(
+            413, f"the query has {len(query)} characters; the limit is {settings.max_query_chars}"
+        )
+    if not query.strip():
+        raise ProtocolError(400, "the query is empty")
+    timeout = _timeout(next((v for n, v in params if n == "timeout"), None), settings.timeout)
+    dataset = DatasetSpec(_graphs(params, "default-graph-uri"), _graphs(params, "named-graph-uri"))
+    format_name = next((v for n, v in params if n in FORMAT_PARAMETERS and v), None)
+    try:
+        choice = negotiation.negotiate_header(accept, format_name)
+    except negotiation.UnknownFormat as error:
+        raise ProtocolError(400, str(error)) from None
+    problem = nesting_problem(query)
+    if problem:
+        raise ProtocolError(400, problem)
+    try:
+        plan = analyze_query(query, settings.service_allowlist)
+    except UpdateRefused:
+        raise ProtocolError(400, f"{UPDATE_REFUSED}: the query parameter holds an update") from None
+    except (QuerySyntaxError, QueryRefused) as error:
+        raise ProtocolError(400, str(error)) from None
+    if plan.form in ("select", "ask") and not choice.solutions:
+        _not_acceptable("SELECT/ASK results", negotiation.SOLUTION_TYPES)
+    if plan.form in ("construct", "describe") and not choice.graph:
+        _not_acceptable("an RDF graph", negotiation.GRAPH_TYPES)
+    media = {"select": choice.solutions, "ask": choice.solutions}.get(plan.form, choice.graph)
+    if not plan.form:
+        media = choice.key
+    key = request_key(version, query, (*dataset.default_graphs, "|", *dataset.named_graphs), media)
+    return QueryRequest(query, timeout, dataset, choice, plan, key)
+
+
+def cache_headers(key: str, settings: Settings) -> list[tuple[str, str]]:
+    """What makes an answer cacheable: its ETag, its lifetime, and that it varies by Accept."""
+    return [
+        ("ETag", f'"{key}"'),
+        ("Cache-Control", f"public, max-age={settings.max_age}"),
+        ("Vary", "Accept"),
+    ]
+
+
+def answer_headers(result: QueryResult, key: str, settings: Settings) -> list[tuple[str, str]]:
+    """The headers of a query's answer (the app adds CORS and the length)."""
+    headers = [("Content-Type", get_content_type(result.media_type, "utf-8"))]
+    headers += cache_headers(key, settings)
+    if result.truncated:
+        headers += [(TRUNCATED_HEADER, "true"), (ROW_LIMIT_HEADER, str(settings.row_limit))]
+    headers += result.extra_headers.items()
+    return headers
+
+
+def timeout_refusal(error: Exception, timeout: float) -> tuple[str, int]:
+    """The message and Retry-After seconds of a query stopped at its time limit."""
+    return (
+        f"{error}; simplify the query, add a LIMIT, or run it on a dump",
+        max(1, math.ceil(timeout)),
+    )
+
+
 def _answer_headers(response: Response, key: str, settings: Settings) -> Response:
-    response.headers["ETag"] = f'"{key}"'
-    response.headers["Cache-Control"] = f"public, max-age={settings.max_age}"
-    response.vary.add("Accept")
+    for name, value in cache_headers(key, settings):
+        response.headers[name] = value
     return response
 
 
@@ -232,6 +347,18 @@ def _describe_service(svc: Service, format_name: str | None) -> Response:
     return _answer_headers(Response(body, mimetype=media), key, svc.settings)
 
 
+def _store_failure(error: StoreError, timeout: float) -> NoReturn:
+    """Answers a store's refusal or failure with its HTTP status."""
+    if isinstance(error, QueryTimeout):
+        message, retry_after = timeout_refusal(error, timeout)
+        raise ServiceUnavailable(message, retry_after=retry_after)
+    if isinstance(error, StoreUnavailable):
+        raise ServiceUnavailable(str(error), retry_after=1)
+    if isinstance(error, NotAcceptable):
+        abort(406, str(error))
+    abort(400, str(error))
+
+
 def _run(
     svc: Service,
     query: str,
@@ -240,6 +367,11 @@ def _run(
     timeout: float,
     key: str,
 ) -> QueryResult:
+    # The server's direct GET path (server/sparql_direct.py) hands over a store error it met,
+    # to be answered here by the one error handler, without running the query twice.
+    failed: StoreError | None = request.environ.get(STORE_ERROR)
+    if failed is not None:
+        _store_failure(failed, timeout)
     cached = svc.cache.get(key) if svc.settings.cache_bytes > 0 else None
     if cached is not None:
         g.dcdr_cache = "hit"
@@ -248,17 +380,8 @@ def _run(
         result = svc.store.query(
             query, dataset, choice.solutions, timeout, graph_media_type=choice.graph
         )
-    except QueryTimeout as error:
-        raise ServiceUnavailable(
-            f"{error}; simplify the query, add a LIMIT, or run it on a dump",
-            retry_after=max(1, math.ceil(timeout)),
-        ) from None
-    except StoreUnavailable as error:
-        raise ServiceUnavailable(str(error), retry_after=1) from None
-    except NotAcceptable as error:
-        abort(406, str(error))
-    except (QuerySyntaxError, QueryRefused) as error:
-        abort(400, str(error))
+    except StoreError as error:
+        _store_failure(error, timeout)
     if svc.settings.cache_bytes > 0:
         svc.cache.put(key, result)
     return result
@@ -303,61 +426,30 @@ def endpoint() -> ResponseReturnValue:
         view = current_app.view_functions["pages.query_ui"]
         return current_app.ensure_sync(view)()
     params = read_parameters(settings)
-    names = {name for name, _ in params}
-    if names & set(UPDATE_PARAMETERS):
-        abort(403, UPDATE_REFUSED)
-    queries = [value for name, value in params if name == "query"]
-    format_name = next((v for n, v in params if n in FORMAT_PARAMETERS and v), None)
-    if len(queries) > 1:
-        abort(400, f"{len(queries)} query parameters given; send exactly one")
-    if not queries:
+    try:
+        query_request = read_query_request(params, accept, settings, svc.store.version)
+    except ProtocolError as error:
+        if error.query_text is not None:
+            note_query(error.query_text, settings.log_query_text)
+        abort(error.status, error.message)
+    if query_request is None:
         if request.method == "POST":
             abort(400, "no query: send it as the 'query' parameter or as the body")
+        format_name = next((v for n, v in params if n in FORMAT_PARAMETERS and v), None)
         return _describe_service(svc, format_name)
-    query = queries[0]
+    query, key = query_request.query, query_request.key
     note_query(query, settings.log_query_text)
-    if len(query) > settings.max_query_chars:
-        abort(
-            413, f"the query has {len(query)} characters; the limit is {settings.max_query_chars}"
-        )
-    if not query.strip():
-        abort(400, "the query is empty")
-    timeout = _timeout(next((v for n, v in params if n == "timeout"), None), settings.timeout)
-    dataset = DatasetSpec(_graphs(params, "default-graph-uri"), _graphs(params, "named-graph-uri"))
-    try:
-        choice = negotiation.negotiate_header(accept, format_name)
-    except negotiation.UnknownFormat as error:
-        abort(400, str(error))
-    problem = nesting_problem(query)
-    if problem:
-        abort(400, problem)
-    try:
-        plan = analyze_query(query, settings.service_allowlist)
-    except UpdateRefused:
-        abort(400, f"{UPDATE_REFUSED}: the query parameter holds an update")
-    except (QuerySyntaxError, QueryRefused) as error:
-        abort(400, str(error))
-    if plan.form in ("select", "ask") and not choice.solutions:
-        _not_acceptable("SELECT/ASK results", negotiation.SOLUTION_TYPES)
-    if plan.form in ("construct", "describe") and not choice.graph:
-        _not_acceptable("an RDF graph", negotiation.GRAPH_TYPES)
-    media = {"select": choice.solutions, "ask": choice.solutions}.get(plan.form, choice.graph)
-    if not plan.form:
-        media = choice.key
-    key = request_key(
-        svc.store.version,
-        query,
-        (*dataset.default_graphs, "|", *dataset.named_graphs),
-        media,
-    )
     if etag_matches(request.headers.get("If-None-Match"), key):
         return _answer_headers(Response(status=304), key, settings)
-    result = _fair_run(svc, query, dataset, choice, timeout, key)
-    response = Response(result.body, mimetype=result.media_type)
-    if result.truncated:
-        response.headers[TRUNCATED_HEADER] = "true"
-        response.headers[ROW_LIMIT_HEADER] = str(settings.row_limit)
-    response.headers.update(result.extra_headers)
+    result = _fair_run(
+        svc,
+        query,
+        query_request.dataset,
+        query_request.choice,
+        query_request.timeout,
+        key,
+    )
+    response = Response(result.body, headers=answer_headers(result, key, settings))
     if request.method == "GET":
         # The answer depends on the request line and Accept alone (fairness, which depends on
         # the client, turns the server's replay off): the server may replay it as it is.
@@ -365,7 +457,7 @@ def endpoint() -> ResponseReturnValue:
         if settings.log_query_text:
             fields["query"] = query
         request.environ[CACHEABLE] = fields
-    return _answer_headers(response, key, settings)
+    return response
 
 
 @bp.route("/healthz")

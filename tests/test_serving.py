@@ -173,10 +173,13 @@ def test_settings_from_environment() -> None:
     assert settings.service_allowlist == ("https://a.example/sparql", "https://b.example/sparql")
     assert settings.log_query_text is True
     assert settings.dist == Path("/srv/dist")
-    assert settings.replace(threads="3").pool_size == 3
+    assert settings.replace(threads="6").pool_size == 3
+    assert settings.replace(threads="3", query_isolation="process").pool_size == 3
     with pytest.raises(ConfigError):
         Settings.from_env({"DCDR_WORKERS": "many"})
     with pytest.raises(ConfigError):
         Settings().replace(timeout=0)
     with pytest.raises(ConfigError):
         Settings().replace(colour="blue")
+    with pytest.raises(ConfigError):
+        Settings().replace(query_isolation="threads")

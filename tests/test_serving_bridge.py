@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import threading
 import time
 from collections.abc import AsyncIterator, Callable, Iterable
 from types import SimpleNamespace
@@ -14,7 +15,11 @@ from typing import Any
 import pytest
 
 from server.cache import CACHEABLE, ResponseCache
+from server.runaway import QueryAbandoned, current_abandon
 from server.serving import MAX_HEADER_BYTES, RsgiBridge, wsgi_environ
+from server.sparql import STORE_ERROR
+from server.sparql_direct import Declined, DirectAnswer
+from server.store import QuerySyntaxError
 
 Headers = list[tuple[str, str]]
 
@@ -193,3 +198,85 @@ def test_a_failing_app_gets_a_500_with_a_message_not_a_trace() -> None:
         False,
         True,
     )
+
+
+class GivingUpApp:
+    """A WSGI app whose first call is given up (as the watchdog gives up a query past its
+    limit) and then stays busy until `release` is set; later calls answer at once."""
+
+    def __init__(self) -> None:
+        self.release = threading.Event()
+        self.calls = 0
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+        self.calls += 1
+        if self.calls == 1:
+            abandon = current_abandon()
+            assert abandon is not None
+            abandon(QueryAbandoned(1.5))
+            self.release.wait(10)
+        start_response("200 OK", [("Content-Type", "application/json")])
+        return iter([b"{}"])
+
+
+def test_a_given_up_call_is_answered_503_with_the_limit_at_once() -> None:
+    app = GivingUpApp()
+    proto = answer(RsgiBridge(app, threads=1, read_timeout=1.0, max_body=10), scope())
+    app.release.set()
+    assert proto.sent is not None
+    status, headers, body = proto.sent
+    assert (status, dict(headers)["retry-after"], "1.5 s" in json.loads(body)["message"]) == (
+        503,
+        "2",
+        True,
+    )
+
+
+def test_a_thread_busy_with_a_given_up_call_is_replaced() -> None:
+    app = GivingUpApp()
+    server = RsgiBridge(app, threads=1, read_timeout=1.0, max_body=10)
+    answer(server, scope())
+    # The only thread is still busy with the first call: a second one must answer anyway.
+    proto = answer(server, scope(method="POST", content_length="0"))
+    app.release.set()
+    assert proto.sent is not None and proto.sent[0] == 200
+
+
+class FakeDirect:
+    """Stands in for server.sparql_direct.DirectGet."""
+
+    PATHS = frozenset({"/sparql"})
+
+    def __init__(self, outcome: Any) -> None:
+        self.outcome = outcome
+        self.calls = 0
+
+    def answer(self, query_string: str, accept: str) -> Any:
+        self.calls += 1
+        return self.outcome
+
+
+def test_a_direct_answer_is_sent_and_replayed_without_the_app() -> None:
+    app = CountingApp()
+    direct = FakeDirect(
+        DirectAnswer([("Content-Type", "text/csv"), ("ETag", '"d1"')], b"a\r\n", {}, False, 0.0)
+    )
+    server = RsgiBridge(app, threads=1, read_timeout=1.0, max_body=10, cache=ResponseCache(1 << 20))
+    server.direct = direct  # type: ignore[assignment]
+    first = answer(server, scope())
+    again = answer(server, scope(if_none_match='"d1"'))
+    assert (app.calls, direct.calls, first.sent, again.sent and again.sent[0]) == (
+        0,
+        1,
+        (200, [("Content-Type", "text/csv"), ("ETag", '"d1"')], b"a\r\n"),
+        304,
+    )
+
+
+def test_a_declined_request_reaches_the_app_with_the_store_error() -> None:
+    app = CountingApp(mark=False)
+    error = QuerySyntaxError("bad")
+    server = RsgiBridge(app, threads=1, read_timeout=1.0, max_body=10)
+    server.direct = FakeDirect(Declined(error))  # type: ignore[assignment]
+    answer(server, scope())
+    assert app.environ[STORE_ERROR] is error

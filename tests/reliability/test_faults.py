@@ -72,7 +72,9 @@ def query_workers(server_pid: int) -> list[int]:
 def test_worker_killed_mid_query_gives_a_clear_503_and_is_replaced(
     reliability_dist: Path,
 ) -> None:
-    with running(reliability_dist, DCDR_WORKERS="1", DCDR_THREADS="2") as server:
+    with running(
+        reliability_dist, DCDR_WORKERS="1", DCDR_THREADS="2", DCDR_QUERY_WORKERS="2"
+    ) as server:
         sparql = server.url + "/sparql"
         workers = query_workers(server.process.pid)
         assert len(workers) == 2

@@ -1,0 +1,266 @@
+"""Queries evaluated inside the server process, and what happens when one will not stop.
+
+Handing every query to a killable process costs a second process hop per request, about as
+much CPU as the query itself (docs/performance.md). So `dcdr serve` evaluates queries in its
+own worker processes, where pyoxigraph runs them without the GIL, and keeps the killable
+processes (server/executor.py) for queries that look or proved expensive. pyoxigraph has no
+way to cancel a running query, so a query evaluated in process is watched:
+
+- when it outlives its time limit, its request is answered at once with a timeout
+  (`QueryAbandoned`, through the hook the serving layer sets per request), and the app thread
+  it holds is replaced so that the worker keeps its capacity;
+- its shape (its tokens without comments) is remembered, so that the same query goes to a
+  killable process from then on, in every worker;
+- if it is still running a moment later, the worker process is replaced gracefully
+  (`on_runaway`; under granian a reload, which starts the new worker before stopping the old),
+  because only the end of the process frees the core the query holds.
+
+A query still running after `slow_after` has its thread reniced, so that cheap queries keep the
+CPU, and is remembered the same way: from then on it runs in the killable processes, reniced
+and in limited slots, where it cannot starve cheap ones.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import mmap
+import multiprocessing
+import os
+import struct
+import threading
+import time
+from collections.abc import Callable
+
+logger = logging.getLogger("dcdr.server")
+
+# One entry: shape key (0 = free), when it was remembered (monotonic seconds, which Linux keeps
+# system-wide, so every process reads the same clock).
+_ENTRY = struct.Struct("<Qd")
+_PROBES = 8
+_DEFAULT_SLOTS = 4096
+_REMEMBER_SECONDS = 600.0
+# As in server/executor.py: about a tenth of a core next to a thread at the default priority.
+_SLOW_NICENESS = 10
+
+Abandon = Callable[[BaseException], None]
+
+
+class QueryAbandoned(Exception):
+    """The query outlived its time limit; its request was answered while it still runs."""
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__(f"the query ran longer than {seconds:g} s and was stopped")
+        self.seconds = seconds
+
+
+class ShapeMemory:
+    """Query shapes to keep out of process for a while, shared by the processes forked after
+    it is made (an anonymous shared map, like the fairness ledger's)."""
+
+    def __init__(
+        self,
+        slots: int = _DEFAULT_SLOTS,
+        seconds: float = _REMEMBER_SECONDS,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._slots = max(slots, _PROBES)
+        self._seconds = seconds
+        self._clock = clock
+        self._memory = mmap.mmap(-1, self._slots * _ENTRY.size)
+        self._lock = multiprocessing.get_context("fork").Lock()
+
+    @staticmethod
+    def _key(shape: str) -> int:
+        digest = hashlib.blake2b(shape.encode("utf-8"), digest_size=8).digest()
+        return int.from_bytes(digest, "little") or 1
+
+    def _read(self, index: int) -> tuple[int, float]:
+        key, stamp = _ENTRY.unpack_from(self._memory, index * _ENTRY.size)
+        return int(key), float(stamp)
+
+    def remember(self, shape: str) -> None:
+        key = self._key(shape)
+        home = key % self._slots
+        with self._lock:
+            now = self._clock()
+            chosen: int | None = None
+            oldest: tuple[float, int] | None = None
+            for step in range(_PROBES):
+                index = (home + step) % self._slots
+                found, stamp = self._read(index)
+                if found == key or found == 0 or now - stamp >= self._seconds:
+                    chosen = index
+                    break
+                if oldest is None or stamp < oldest[0]:
+                    oldest = (stamp, index)
+            if chosen is None:
+                assert oldest is not None  # every probed entry is live: take the oldest
+                chosen = oldest[1]
+            _ENTRY.pack_into(self._memory, chosen * _ENTRY.size, key, now)
+
+    def forget(self, shape: str) -> None:
+        key = self._key(shape)
+        home = key % self._slots
+        with self._lock:
+            for step in range(_PROBES):
+                index = (home + step) % self._slots
+                if self._read(index)[0] == key:
+                    _ENTRY.pack_into(self._memory, index * _ENTRY.size, 0, 0.0)
+
+    def __contains__(self, shape: object) -> bool:
+        key = self._key(str(shape))
+        home = key % self._slots
+        # Read without the lock: an entry is written in one 16-byte copy, and a torn read can
+        # only make a remembered query run in process once more, under the same watch.
+        now = self._clock()
+        for step in range(_PROBES):
+            found, stamp = self._read((home + step) % self._slots)
+            if found == key:
+                return now - stamp < self._seconds
+        return False
+
+
+_request = threading.local()
+
+
+def set_abandon(callback: Abandon | None) -> None:
+    """Set by the serving layer around each request it runs in a thread: how to answer that
+    request from another thread if its query has to be given up."""
+    _request.abandon = callback
+
+
+def current_abandon() -> Abandon | None:
+    callback: Abandon | None = getattr(_request, "abandon", None)
+    return callback
+
+
+class Watch:
+    """One query being evaluated in process: entered when it starts, left when it ends."""
+
+    # Plain attributes, no locks: the watchdog only reads them, and each request sets and
+    # reads a few under the GIL (this is on the path of every query).
+    __slots__ = (
+        "_watches",
+        "abandon",
+        "abandoned_at",
+        "deadline",
+        "finished",
+        "reniced",
+        "seconds",
+        "shape",
+        "slow_at",
+        "thread",
+    )
+
+    def __init__(self, watches: set[Watch], shape: str, seconds: float, slow_after: float) -> None:
+        self._watches = watches
+        self.shape = shape
+        self.seconds = seconds
+        self.deadline = self.slow_at = slow_after
+        self.abandon = current_abandon()
+        self.abandoned_at: float | None = None
+        self.finished = False
+        self.reniced = False
+        self.thread = threading.get_native_id()
+
+    def __enter__(self) -> Watch:
+        now = time.monotonic()
+        self.slow_at += now
+        self.deadline = now + self.seconds
+        self._watches.add(self)
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.finished = True
+        self._watches.discard(self)
+        if self.reniced and not _set_niceness(self.thread, 0):
+            # Raising a priority again needs a privilege the server may lack: then this
+            # thread leaves its work to a fresh one rather than serve on at low priority.
+            _request.retire = True
+
+
+def _set_niceness(thread: int, niceness: int) -> bool:
+    """Linux keeps a niceness per thread: this changes one thread's, not the process's."""
+    try:
+        os.setpriority(os.PRIO_PROCESS, thread, niceness)
+    except OSError:
+        return False
+    return True
+
+
+def must_retire() -> bool:
+    """Asked by the serving layer after each call: whether this thread should end now (its
+    priority was lowered and could not be restored)."""
+    retire: bool = getattr(_request, "retire", False)
+    return retire
+
+
+class Watchdog:
+    """Watches the queries evaluated in this process (one thread, polling `poll` seconds)."""
+
+    def __init__(
+        self,
+        memory: ShapeMemory,
+        on_runaway: Callable[[], None],
+        *,
+        poll: float = 0.05,
+        grace: float = 1.0,
+        slow_after: float = 0.5,
+    ) -> None:
+        self.memory = memory
+        self.slow_after = slow_after
+        self._on_runaway = on_runaway
+        self._poll = poll
+        self._grace = grace
+        # Added to and taken from by request threads; copied whole by the watchdog (a set's
+        # add, discard and copy are each atomic under the GIL).
+        self._watches: set[Watch] = set()
+        self._runaway_reported = False
+        self._thread = threading.Thread(target=self._run, name="dcdr-watchdog", daemon=True)
+        self._thread.start()
+
+    def watch(self, shape: str, seconds: float) -> Watch:
+        """`with watchdog.watch(shape, seconds): …` around the evaluation of one query."""
+        return Watch(self._watches, shape, seconds, self.slow_after)
+
+    @property
+    def running(self) -> int:
+        return len(self._watches)
+
+    def _run(self) -> None:
+        while True:
+            time.sleep(self._poll)
+            now = time.monotonic()
+            for entry in list(self._watches):
+                if entry.finished:
+                    continue
+                if not entry.reniced and now >= entry.slow_at:
+                    self._slow(entry)
+                if entry.abandoned_at is None and now >= entry.deadline:
+                    self._give_up(entry, now)
+                elif entry.abandoned_at is not None and now - entry.abandoned_at >= self._grace:
+                    self._runaway(entry)
+
+    def _slow(self, entry: Watch) -> None:
+        # Cheap queries keep the CPU: the slow one runs on at low priority, and is sent to the
+        # killable processes next time.
+        entry.reniced = _set_niceness(entry.thread, _SLOW_NICENESS)
+        self.memory.remember(entry.shape)
+
+    def _give_up(self, entry: Watch, now: float) -> None:
+        entry.abandoned_at = now
+        self.memory.remember(entry.shape)
+        if entry.abandon is not None:
+            entry.abandon(QueryAbandoned(entry.seconds))
+
+    def _runaway(self, entry: Watch) -> None:
+        self._watches.discard(entry)
+        if self._runaway_reported:
+            return
+        self._runaway_reported = True
+        logger.warning(
+            "a query still ran %.1f s past its time limit; replacing this worker process",
+            self._grace,
+        )
+        self._on_runaway()
