@@ -9,6 +9,7 @@ Debian's `wrk` drives the load when installed (a C client costs the server littl
 from __future__ import annotations
 
 import asyncio
+import functools
 import shutil
 import statistics
 import subprocess
@@ -170,7 +171,17 @@ def run_load(
     return asyncio.run(_run_httpx(url, queries, concurrency, seconds, distinct))
 
 
+@functools.cache
+def _client() -> httpx.Client:
+    # One client for all calls: `httpx.get` builds a client (and its TLS context) per call,
+    # about 20 ms that a latency measurement would count as the server's. A new connection per
+    # request, as separate users would open, so that every server worker gets its share.
+    return httpx.Client(trust_env=False, limits=httpx.Limits(max_keepalive_connections=0))
+
+
 def fetch_json(url: str, query: str, timeout: float = 30.0) -> tuple[int, bytes]:
     """One request of the mix, for checking answers (status and body)."""
-    answer = httpx.get(url, params={"query": query}, headers={"Accept": ACCEPT}, timeout=timeout)
+    answer = _client().get(
+        url, params={"query": query}, headers={"Accept": ACCEPT}, timeout=timeout
+    )
     return answer.status_code, answer.content

@@ -65,6 +65,8 @@ from graph.reasoning import Reasoner, closure  # noqa: E402
 ASSERTED = ("ontology", "text", "facts", "links")
 # Triples one synthetic observation adds, with its sentence and its share of an entity.
 PER_UNIT = 17.0
+# Two patterns that share no variable: the server sends such a query to its killable processes.
+ISOLATED_QUERY = "ASK { ?a ?b ?c . ?d ?e ?f }"
 # The real graph's mix: 40 exactly, 26 more than, 3 nearly, 1 approximately, 1 at least.
 COMPARATORS = (
     [DCDR.exactly] * 40
@@ -229,6 +231,7 @@ class Point:
     write: float = 0.0
     startup: float | None = None
     pss_mb: float | None = None
+    pss_isolated_mb: float | None = None
     queries: dict[str, float] = field(default_factory=dict)
 
 
@@ -249,11 +252,22 @@ def serve_and_query(dist: Path, work: Path, queries: dict[str, str], point: Poin
             flag = "" if status == 200 else f"  (HTTP {status})"
             slow = "  > 1 s" if point.queries[name] > 1.0 else ""
             print(f"  query {name:<34}{point.queries[name] * 1000:9.1f} ms{flag}{slow}")
-        memory = peers.tree_memory(server.process.pid)
-    if memory.pss is not None:
-        point.pss_mb = memory.pss / 2**20
+        memory = _print_memory("memory", server.process.pid)
+        if memory.pss is not None:
+            point.pss_mb = memory.pss / 2**20
+        # Patterns sharing no variable start the killable query processes, which a server
+        # serving only the competency queries never needs: their cost, measured too.
+        loadgen.fetch_json(server.sparql_url, ISOLATED_QUERY, timeout=60.0)
+        memory = _print_memory("  + killable", server.process.pid)
+        if memory.pss is not None:
+            point.pss_isolated_mb = memory.pss / 2**20
+
+
+def _print_memory(label: str, pid: int) -> peers.Memory:
+    memory = peers.tree_memory(pid)
     pss = f", PSS {memory.pss / 2**20:.0f} MB" if memory.pss is not None else ""
-    print(f"  memory        RSS {memory.rss / 2**20:.0f} MB{pss} ({memory.processes} processes)")
+    print(f"  {label:<13} RSS {memory.rss / 2**20:.0f} MB{pss} ({memory.processes} processes)")
+    return memory
 
 
 def run_size(target: int, base: list[ox.Quad], work: Path, args: argparse.Namespace) -> Point:
@@ -302,7 +316,8 @@ def print_curve(points: Iterable[Point]) -> None:
     print("\n== curve (closure of the asserted union; µs per asserted triple)")
     print(
         f"  {'asserted':>10} {'owlrl s':>9} {'µs/t':>6} {'rules s':>8} {'µs/t':>5}"
-        f" {'inferred':>9} {'write s':>8} {'start s':>8} {'PSS MB':>7} {'slowest query':>22}"
+        f" {'inferred':>9} {'write s':>8} {'start s':>8} {'PSS MB':>7} {'+killable':>9}"
+        f" {'slowest query':>22}"
     )
     for p in points:
         per = 1e6 / max(p.asserted, 1)
@@ -312,7 +327,8 @@ def print_curve(points: Iterable[Point]) -> None:
         print(
             f"  {p.asserted:>10,} {_cell(p.owlrl, '9.2f'):>9} {_cell(owlrl_per, '6.0f'):>6}"
             f" {p.rules:8.2f} {p.rules * per:5.1f} {p.inferred:>9,} {p.write:8.2f}"
-            f" {_cell(p.startup, '8.2f'):>8} {_cell(p.pss_mb, '7.0f'):>7} {slow:>22}"
+            f" {_cell(p.startup, '8.2f'):>8} {_cell(p.pss_mb, '7.0f'):>7}"
+            f" {_cell(p.pss_isolated_mb, '9.0f'):>9} {slow:>22}"
         )
 
 

@@ -42,6 +42,9 @@ _DEFAULT_SLOTS = 4096
 _REMEMBER_SECONDS = 600.0
 # As in server/executor.py: about a tenth of a core next to a thread at the default priority.
 _SLOW_NICENESS = 10
+# Queries that ran this long may have left memory to give back (Watchdog._release).
+_HEAVY_SECONDS = 0.05
+_RELEASE_INTERVAL = 1.0
 
 Abandon = Callable[[BaseException], None]
 
@@ -106,7 +109,9 @@ class ShapeMemory:
             for step in range(_PROBES):
                 index = (home + step) % self._slots
                 if self._read(index)[0] == key:
-                    _ENTRY.pack_into(self._memory, index * _ENTRY.size, 0, 0.0)
+                    # Expired rather than emptied: a lookup stops at the first empty slot, so
+                    # an emptied slot would hide the entries probed after it.
+                    _ENTRY.pack_into(self._memory, index * _ENTRY.size, key, -self._seconds)
 
     def __contains__(self, shape: object) -> bool:
         key = self._key(str(shape))
@@ -118,6 +123,8 @@ class ShapeMemory:
             found, stamp = self._read((home + step) % self._slots)
             if found == key:
                 return now - stamp < self._seconds
+            if found == 0:
+                return False  # slots are filled in probe order: nothing lies beyond
         return False
 
 
@@ -141,7 +148,7 @@ class Watch:
     # Plain attributes, no locks: the watchdog only reads them, and each request sets and
     # reads a few under the GIL (this is on the path of every query).
     __slots__ = (
-        "_watches",
+        "_watchdog",
         "abandon",
         "abandoned_at",
         "deadline",
@@ -153,11 +160,11 @@ class Watch:
         "thread",
     )
 
-    def __init__(self, watches: set[Watch], shape: str, seconds: float, slow_after: float) -> None:
-        self._watches = watches
+    def __init__(self, watchdog: Watchdog, shape: str, seconds: float) -> None:
+        self._watchdog = watchdog
         self.shape = shape
         self.seconds = seconds
-        self.deadline = self.slow_at = slow_after
+        self.deadline = self.slow_at = watchdog.slow_after
         self.abandon = current_abandon()
         self.abandoned_at: float | None = None
         self.finished = False
@@ -168,12 +175,15 @@ class Watch:
         now = time.monotonic()
         self.slow_at += now
         self.deadline = now + self.seconds
-        self._watches.add(self)
+        self._watchdog.watches.add(self)
         return self
 
     def __exit__(self, *exc_info: object) -> None:
         self.finished = True
-        self._watches.discard(self)
+        watchdog = self._watchdog
+        watchdog.watches.discard(self)
+        if time.monotonic() - (self.deadline - self.seconds) >= _HEAVY_SECONDS:
+            watchdog.heavy = True
         if self.reniced and not _set_niceness(self.thread, 0):
             # Raising a priority again needs a privilege the server may lack: then this
             # thread leaves its work to a fresh one rather than serve on at low priority.
@@ -207,6 +217,7 @@ class Watchdog:
         poll: float = 0.05,
         grace: float = 1.0,
         slow_after: float = 0.5,
+        release_memory: Callable[[], None] | None = None,
     ) -> None:
         self.memory = memory
         self.slow_after = slow_after
@@ -215,24 +226,30 @@ class Watchdog:
         self._grace = grace
         # Added to and taken from by request threads; copied whole by the watchdog (a set's
         # add, discard and copy are each atomic under the GIL).
-        self._watches: set[Watch] = set()
+        self.watches: set[Watch] = set()
         self._runaway_reported = False
+        # A query of some size ended since memory was last given back (see _release).
+        self.heavy = False
+        self._release_memory = release_memory
+        self._released = 0.0
         self._thread = threading.Thread(target=self._run, name="dcdr-watchdog", daemon=True)
         self._thread.start()
 
     def watch(self, shape: str, seconds: float) -> Watch:
         """`with watchdog.watch(shape, seconds): …` around the evaluation of one query."""
-        return Watch(self._watches, shape, seconds, self.slow_after)
+        return Watch(self, shape, seconds)
 
     @property
     def running(self) -> int:
-        return len(self._watches)
+        return len(self.watches)
 
     def _run(self) -> None:
         while True:
             time.sleep(self._poll)
             now = time.monotonic()
-            for entry in list(self._watches):
+            if self.heavy and now - self._released >= _RELEASE_INTERVAL:
+                self._release(now)
+            for entry in list(self.watches):
                 if entry.finished:
                     continue
                 if not entry.reniced and now >= entry.slow_at:
@@ -254,8 +271,17 @@ class Watchdog:
         if entry.abandon is not None:
             entry.abandon(QueryAbandoned(entry.seconds))
 
+    def _release(self, now: float) -> None:
+        # A large answer or a sort leaves freed memory in the allocator's arenas (one per
+        # thread that ran a query), which the process would keep; given back here, off the
+        # request threads, at most once per interval.
+        self.heavy = False
+        self._released = now
+        if self._release_memory is not None:
+            self._release_memory()
+
     def _runaway(self, entry: Watch) -> None:
-        self._watches.discard(entry)
+        self.watches.discard(entry)
         if self._runaway_reported:
             return
         self._runaway_reported = True

@@ -458,26 +458,28 @@ def _access_logger(settings: Settings) -> AccessLog | None:
 
 
 def make_bridge(app: Flask, settings: Settings, granian_pid: int | None = None) -> RsgiBridge:
-    """The RSGI app of one worker process: starts its query pool, then serves `app`.
+    """The RSGI app of one worker process: readies its store, then serves `app`.
 
     With `granian_pid` (the server's main process) and `query_isolation = "watchdog"`, cheap
     queries run in this process (server/runaway.py), and a query that will not stop has the
-    main process replace its workers gracefully (granian reloads them on SIGHUP).
+    main process replace its workers gracefully (granian reloads them on SIGHUP). The killable
+    query processes then start with the first query that needs them (most servers never do);
+    otherwise they start here, before the worker accepts connections, so that no request
+    waits for them.
     """
     from server.sparql_direct import DirectGet
 
     service = app.extensions["dcdr"]
-    start = getattr(service.store, "start", None)
-    if start is not None:
-        # Before the worker accepts connections, so that no request ever waits for a pool.
-        start()
     evaluate_in_process = getattr(service.store, "evaluate_in_process", None)
+    start = getattr(service.store, "start", None)
     if (
         granian_pid is not None
         and settings.query_isolation == "watchdog"
         and evaluate_in_process is not None
     ):
         evaluate_in_process(functools.partial(_reload, granian_pid))
+    elif start is not None:
+        start()
     # With fairness on, every answer goes through the app so that the budget is checked.
     replay = settings.cache_bytes > 0 and settings.query_budget_seconds <= 0
     return RsgiBridge(

@@ -206,3 +206,19 @@ def test_a_thread_whose_priority_cannot_be_restored_retires(
     thread.start()
     thread.join()
     assert retired == [True]
+
+
+def test_memory_is_given_back_after_a_query_of_some_size() -> None:
+    released = threading.Event()
+    watchdog = Watchdog(ShapeMemory(slots=64), lambda: None, poll=0.01, release_memory=released.set)
+    with watchdog.watch("shape", 5.0):
+        time.sleep(0.1)
+    assert released.wait(2.0)
+
+
+def test_a_quick_query_leaves_memory_alone() -> None:
+    released = threading.Event()
+    watchdog = Watchdog(ShapeMemory(slots=64), lambda: None, poll=0.01, release_memory=released.set)
+    with watchdog.watch("shape", 5.0):
+        pass
+    assert not released.wait(0.3)

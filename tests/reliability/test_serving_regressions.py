@@ -177,7 +177,14 @@ def test_regression_rebuild_served_under_old_version(tmp_path: Path) -> None:
     first = write_dist(builds / "first")
     link = tmp_path / "dist"
     link.symlink_to(first.relative_to(tmp_path))
-    with running(link, DCDR_WORKERS="1", DCDR_THREADS="1", DCDR_CACHE_BYTES="0") as server:
+    # Every query in a killable process, so that the replaced ones answer the second query.
+    with running(
+        link,
+        DCDR_WORKERS="1",
+        DCDR_THREADS="1",
+        DCDR_CACHE_BYTES="0",
+        DCDR_QUERY_ISOLATION="process",
+    ) as server:
         before = _answer(server.url)
         second = _second_build(first, builds / "second")
         swap = tmp_path / ".dist-new"
