@@ -52,6 +52,33 @@ def _record(response: Response) -> Response:
     return response
 
 
+def log_outside_the_app(
+    method: str,
+    path: str,
+    status: int,
+    started: float,
+    size: int,
+    fields: dict[str, str],
+    cache: str,
+) -> None:
+    """The same entry as `_record`, for the answers the server gives without the app (replays,
+    direct GETs, timeouts; server/serving.py). `started` is a `time.perf_counter()` value."""
+    if not logger.isEnabledFor(logging.INFO):
+        return
+    entry: dict[str, object] = {
+        "time": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "method": method,
+        "path": path,
+        "status": status,
+        "duration_ms": round((time.perf_counter() - started) * 1000, 2),
+        "bytes": size,
+        **fields,
+    }
+    if cache:
+        entry["cache"] = cache
+    logger.info(json.dumps(entry, ensure_ascii=False))
+
+
 def register(app: Flask, enabled: bool = True) -> None:
     if not enabled:
         return

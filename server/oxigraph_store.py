@@ -269,6 +269,20 @@ def _solutions(body: bytes, results_format: ox.QueryResultsFormat) -> ox.QuerySo
     return parsed
 
 
+def answer_isolated_job(state: _WorkerState, job: Job) -> tuple[Any, ...]:
+    """`answer_job` in a killable process, which gives back what a large query freed (a
+    cartesian product can take hundreds of MB, which the process would otherwise keep)."""
+    started = time.monotonic()
+    answer = answer_job(state, job)
+    if time.monotonic() - started >= _LARGE_QUERY_SECONDS:
+        release_free_memory()
+    return answer
+
+
+# Queries that ran this long may have left freed memory worth giving back.
+_LARGE_QUERY_SECONDS = 0.05
+
+
 def release_free_memory() -> None:
     """Gives the C allocator's free memory back to the system (glibc's malloc_trim).
 
@@ -310,7 +324,7 @@ class OxigraphStore:
             settings.pool_size,
             open_worker_store,
             self._worker_args,
-            answer_job,
+            answer_isolated_job,
             # "__main__" once in the fork server, so that forked workers need not import it.
             preload=("__main__", "server.oxigraph_store"),
         )

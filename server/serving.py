@@ -424,39 +424,6 @@ def _chain(first: list[bytes], rest: Iterator[bytes], source: Iterable[bytes]) -
             close()
 
 
-def _access_logger(settings: Settings) -> AccessLog | None:
-    """Writes the same entry as `server.accesslog` for the answers the app did not give."""
-    if not settings.access_log:
-        return None
-    from server.accesslog import logger
-
-    def log(
-        method: str,
-        path: str,
-        status: int,
-        started: float,
-        size: int,
-        fields: dict[str, str],
-        cache: str,
-    ) -> None:
-        if not logger.isEnabledFor(logging.INFO):
-            return
-        entry: dict[str, object] = {
-            "time": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-            "method": method,
-            "path": path,
-            "status": status,
-            "duration_ms": round((time.perf_counter() - started) * 1000, 2),
-            "bytes": size,
-            **fields,
-        }
-        if cache:
-            entry["cache"] = cache
-        logger.info(json.dumps(entry, ensure_ascii=False))
-
-    return log
-
-
 def make_bridge(app: Flask, settings: Settings, granian_pid: int | None = None) -> RsgiBridge:
     """The RSGI app of one worker process: readies its store, then serves `app`.
 
@@ -467,6 +434,7 @@ def make_bridge(app: Flask, settings: Settings, granian_pid: int | None = None) 
     otherwise they start here, before the worker accepts connections, so that no request
     waits for them.
     """
+    from server.accesslog import log_outside_the_app
     from server.sparql_direct import DirectGet
 
     service = app.extensions["dcdr"]
@@ -488,7 +456,7 @@ def make_bridge(app: Flask, settings: Settings, granian_pid: int | None = None) 
         settings.request_read_timeout,
         settings.max_body_bytes,
         cache=ResponseCache(settings.cache_bytes) if replay else None,
-        log=_access_logger(settings),
+        log=log_outside_the_app if settings.access_log else None,
         direct=DirectGet(service) if settings.query_budget_seconds <= 0 else None,
     )
 
