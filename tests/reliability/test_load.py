@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import requests
 import soak
 
 from tests.reliability.conftest import CLIENTS, SECONDS, running
@@ -30,7 +31,13 @@ def expected(load_server: ServerProcess, mix: list[soak.Case]) -> dict[tuple[str
 
 @pytest.fixture(scope="module")
 def memory_before(load_server: ServerProcess, expected: dict[tuple[str, str], bytes]) -> int:
-    # After the expected answers: every worker has opened its store and served once.
+    # After the expected answers, every worker has opened its store and served once. Patterns
+    # sharing no variable (and matching nothing) start the killable query processes in every
+    # worker too, so that the cross joins later find the server as big as it gets at rest.
+    for number in range(8):
+        query = f"ASK {{ ?a <urn:x:none> ?b . ?c <urn:x:none> ?d }} # {number}"
+        answer = requests.get(load_server.url + "/sparql", params={"query": query}, timeout=30)
+        assert answer.status_code == 200
     return soak.tree_rss(load_server.process.pid)
 
 
