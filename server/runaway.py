@@ -17,7 +17,9 @@ way to cancel a running query, so a query evaluated in process is watched:
 
 A query still running after `slow_after` has its thread reniced, so that cheap queries keep the
 CPU, and is remembered the same way: from then on it runs in the killable processes, reniced
-and in limited slots, where it cannot starve cheap ones.
+and in limited slots, where it cannot starve cheap ones. After queries of some size the
+watchdog thread also has the process give freed memory back (`release_memory`), which the C
+allocator would otherwise keep in one arena per app thread.
 """
 
 from __future__ import annotations
