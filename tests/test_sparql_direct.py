@@ -3,6 +3,7 @@ does, and hands every other request to it."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from urllib.parse import parse_qsl, urlencode
@@ -111,7 +112,7 @@ def test_the_app_answers_a_handed_over_store_error_without_running_the_query(app
         query_string={"query": ASK},
         environ_overrides={STORE_ERROR: QuerySyntaxError("SPARQL syntax error: handed over")},
     )
-    assert (response.status_code, response.json["message"]) == (
+    assert (response.status_code, json.loads(response.data)["message"]) == (
         400,
         "SPARQL syntax error: handed over",
     )
