@@ -214,6 +214,10 @@ class ProcessPool:
         self._expensive_slots = threading.BoundedSemaphore(min(slots, max(1, size - 1)))
         self.expensive = ExpensiveJobs()
 
+    @property
+    def started(self) -> bool:
+        return self._started
+
     def start(self) -> None:
         """Starts the workers (idempotent); called in each granian worker, or on first use."""
         with self._lock:

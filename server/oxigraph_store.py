@@ -426,7 +426,7 @@ class OxigraphStore:
             raise QueryTimeout(str(error)) from None
         except WorkerFailed as error:
             raise StoreUnavailable(str(error)) from None
-        if time.monotonic() - started < self.pool.slow_after:
+        if time.monotonic() - started < self.pool.slow_after and shape in self.isolated_shapes:
             # A query sent here because it ran long once (under load, say) comes back home
             # once it runs fast.
             self.isolated_shapes.forget(shape)
