@@ -159,6 +159,7 @@ class Watch:
         "seconds",
         "shape",
         "slow_at",
+        "started",
         "thread",
     )
 
@@ -166,7 +167,7 @@ class Watch:
         self._watchdog = watchdog
         self.shape = shape
         self.seconds = seconds
-        self.deadline = self.slow_at = watchdog.slow_after
+        self.started = self.slow_at = self.deadline = 0.0  # set when the query starts
         self.abandon = current_abandon()
         self.abandoned_at: float | None = None
         self.finished = False
@@ -174,9 +175,9 @@ class Watch:
         self.thread = threading.get_native_id()
 
     def __enter__(self) -> Watch:
-        now = time.monotonic()
-        self.slow_at += now
-        self.deadline = now + self.seconds
+        self.started = time.monotonic()
+        self.slow_at = self.started + self._watchdog.slow_after
+        self.deadline = self.started + self.seconds
         self._watchdog.watches.add(self)
         return self
 
@@ -184,7 +185,7 @@ class Watch:
         self.finished = True
         watchdog = self._watchdog
         watchdog.watches.discard(self)
-        if time.monotonic() - (self.deadline - self.seconds) >= _HEAVY_SECONDS:
+        if time.monotonic() - self.started >= _HEAVY_SECONDS:
             watchdog.heavy = True
         if self.reniced and not _set_niceness(self.thread, 0):
             # Raising a priority again needs a privilege the server may lack: then this

@@ -359,46 +359,46 @@ def _store_failure(error: StoreError, timeout: float) -> NoReturn:
     abort(400, str(error))
 
 
-def _run(
-    svc: Service,
-    query: str,
-    dataset: DatasetSpec,
-    choice: negotiation.Choice,
-    timeout: float,
-    key: str,
-) -> QueryResult:
+def answer_query(svc: Service, query_request: QueryRequest) -> tuple[QueryResult, bool]:
+    """The answer from the result cache, or else from the store (then kept); True when it came
+    from the cache. Raises the store's `StoreError`."""
+    caching = svc.settings.cache_bytes > 0
+    if caching:
+        cached = svc.cache.get(query_request.key)
+        if cached is not None:
+            return cached, True
+    result = svc.store.query(
+        query_request.query,
+        query_request.dataset,
+        query_request.choice.solutions,
+        query_request.timeout,
+        graph_media_type=query_request.choice.graph,
+    )
+    if caching:
+        svc.cache.put(query_request.key, result)
+    return result, False
+
+
+def _run(svc: Service, query_request: QueryRequest) -> QueryResult:
     # The server's direct GET path (server/sparql_direct.py) hands over a store error it met,
     # to be answered here by the one error handler, without running the query twice.
     failed: StoreError | None = request.environ.get(STORE_ERROR)
     if failed is not None:
-        _store_failure(failed, timeout)
-    cached = svc.cache.get(key) if svc.settings.cache_bytes > 0 else None
-    if cached is not None:
-        g.dcdr_cache = "hit"
-        return cached
+        _store_failure(failed, query_request.timeout)
     try:
-        result = svc.store.query(
-            query, dataset, choice.solutions, timeout, graph_media_type=choice.graph
-        )
+        result, cached = answer_query(svc, query_request)
     except StoreError as error:
-        _store_failure(error, timeout)
-    if svc.settings.cache_bytes > 0:
-        svc.cache.put(key, result)
+        _store_failure(error, query_request.timeout)
+    if cached:
+        g.dcdr_cache = "hit"
     return result
 
 
-def _fair_run(
-    svc: Service,
-    query: str,
-    dataset: DatasetSpec,
-    choice: negotiation.Choice,
-    timeout: float,
-    key: str,
-) -> QueryResult:
+def _fair_run(svc: Service, query_request: QueryRequest) -> QueryResult:
     """`_run`, charged to the client's budget of query seconds when fairness is on."""
     ledger: Ledger | None = current_app.extensions.get(FAIRNESS)
     if ledger is None:
-        return _run(svc, query, dataset, choice, timeout, key)
+        return _run(svc, query_request)
     client = client_address(
         request.remote_addr, dict(request.headers), svc.settings.trusted_proxy_header
     )
@@ -411,7 +411,7 @@ def _fair_run(
         )
     started = time.monotonic()
     try:
-        return _run(svc, query, dataset, choice, timeout, key)
+        return _run(svc, query_request)
     finally:
         ledger.charge(client, time.monotonic() - started)
 
@@ -441,14 +441,7 @@ def endpoint() -> ResponseReturnValue:
     note_query(query, settings.log_query_text)
     if etag_matches(request.headers.get("If-None-Match"), key):
         return _answer_headers(Response(status=304), key, settings)
-    result = _fair_run(
-        svc,
-        query,
-        query_request.dataset,
-        query_request.choice,
-        query_request.timeout,
-        key,
-    )
+    result = _fair_run(svc, query_request)
     response = Response(result.body, headers=answer_headers(result, key, settings))
     if request.method == "GET":
         # The answer depends on the request line and Accept alone (fairness, which depends on

@@ -24,6 +24,7 @@ from server.sparql import (
     ProtocolError,
     Service,
     answer_headers,
+    answer_query,
     read_query_request,
 )
 from server.store import StoreError
@@ -125,21 +126,10 @@ class DirectGet:
             return DECLINED
         if request is None:
             return DECLINED  # the service description
-        result = svc.cache.get(request.key) if settings.cache_bytes > 0 else None
-        cache_hit = result is not None
-        if result is None:
-            try:
-                result = svc.store.query(
-                    request.query,
-                    request.dataset,
-                    request.choice.solutions,
-                    request.timeout,
-                    graph_media_type=request.choice.graph,
-                )
-            except StoreError as error:
-                return Declined(error)
-            if settings.cache_bytes > 0:
-                svc.cache.put(request.key, result)
+        try:
+            result, cache_hit = answer_query(svc, request)
+        except StoreError as error:
+            return Declined(error)
         headers = answer_headers(result, request.key, settings)
         headers += [("Content-Length", str(len(result.body))), *CORS_HEADERS]
         fields = {"query_hash": query_hash(request.query)}
