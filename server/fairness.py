@@ -7,32 +7,24 @@ proxy, so the operator may name the header the proxy sets (`DCDR_TRUSTED_PROXY_H
 `X-Forwarded-For`); its last entry is the address the proxy saw, which a client cannot forge.
 Without that setting the header is ignored, so a client cannot escape its budget by sending it.
 
-The ledger lives in an anonymous shared memory map created before the server forks its worker
-processes, so every worker process charges and reads the same counters, under one
-process-shared lock.
-It is a fixed table (no growth, no eviction thread): a client's entry is found by hash with
-a short linear probe, and an entry whose window has ended may be taken by another client.
+The ledger is a `SharedTable` (server/shared_table.py) made before the server forks its worker
+processes, so every worker process charges and reads the same counters; an entry whose window
+has ended may be taken by another client.
 """
 
 from __future__ import annotations
 
-import hashlib
-import mmap
-import multiprocessing
-import struct
 import time
 from collections.abc import Callable
 
-# One entry: client hash (0 = free), window start (monotonic seconds), seconds spent.
-_ENTRY = struct.Struct("<Qdd")
-_PROBES = 16
+from server.shared_table import PROBES, SharedTable, text_key
+
 DEFAULT_SLOTS = 4096
 
 
 def client_key(client: str) -> int:
     """A non-zero 64-bit name for a client address."""
-    digest = hashlib.blake2b(client.encode("utf-8", errors="replace"), digest_size=8).digest()
-    return int.from_bytes(digest, "little") or 1
+    return text_key(client)
 
 
 def client_address(remote_addr: str | None, headers: dict[str, str], trusted_header: str) -> str:
@@ -57,82 +49,47 @@ class Ledger:
         slots: int = DEFAULT_SLOTS,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        if budget <= 0 or window <= 0 or slots < _PROBES:
+        if budget <= 0 or window <= 0 or slots < PROBES:
             raise ValueError("a ledger needs a positive budget and window and enough slots")
         self.budget = budget
         self.window = window
-        self._slots = slots
-        self._clock = clock
-        # mmap(-1, …) is MAP_SHARED: forked children write to the same pages as the parent.
-        self._memory = mmap.mmap(-1, slots * _ENTRY.size)
-        self._lock = multiprocessing.get_context("fork").Lock()
-
-    def _read(self, index: int) -> tuple[int, float, float]:
-        key, start, spent = _ENTRY.unpack_from(self._memory, index * _ENTRY.size)
-        return int(key), float(start), float(spent)
-
-    def _write(self, index: int, key: int, start: float, spent: float) -> None:
-        _ENTRY.pack_into(self._memory, index * _ENTRY.size, key, start, spent)
-
-    def _find(self, key: int, now: float, create: bool) -> int | None:
-        """The entry of `key`; with `create`, a free, expired or else the oldest entry."""
-        home = key % self._slots
-        reusable: int | None = None
-        oldest: tuple[float, int] | None = None
-        for step in range(_PROBES):
-            index = (home + step) % self._slots
-            found, start, _ = self._read(index)
-            if found == key:
-                return index
-            if found == 0 or now - start >= self.window:
-                if reusable is None:
-                    reusable = index
-            elif oldest is None or start < oldest[0]:
-                oldest = (start, index)
-        if not create:
-            return None
-        if reusable is not None:
-            index = reusable
-        else:
-            assert oldest is not None  # every probed entry is live, so one is the oldest
-            index = oldest[1]
-        self._write(index, key, now, 0.0)
-        return index
+        # An entry: the client, its window's start, and the seconds it spent in that window.
+        self._table = SharedTable(slots, window, clock)
 
     def retry_after(self, client: str) -> float:
         """0 when the client may run a query now, else the seconds until its window ends."""
-        key = client_key(client)
-        with self._lock:
-            now = self._clock()
-            index = self._find(key, now, create=False)
-            if index is None:
-                return 0.0
-            _, start, spent = self._read(index)
-            if now - start >= self.window or spent < self.budget:
-                return 0.0
-            return max(0.0, start + self.window - now)
+        start, spent = self._window(client)
+        if spent < self.budget:
+            return 0.0
+        return max(0.0, start + self.window - self._table.clock())
 
     def charge(self, client: str, seconds: float) -> float:
         """Adds query seconds to the client's window; returns what it has spent in it."""
+        table = self._table
         key = client_key(client)
-        with self._lock:
-            now = self._clock()
-            index = self._find(key, now, create=True)
-            assert index is not None  # create=True always yields an entry
-            _, start, spent = self._read(index)
+        with table.lock:
+            now = table.clock()
+            index = table.claim(key, now)
+            _, start, spent = table.read(index)
             if now - start >= self.window:
                 start, spent = now, 0.0
             spent += max(0.0, seconds)
-            self._write(index, key, start, spent)
+            table.write(index, key, start, spent)
             return spent
 
     def spent(self, client: str) -> float:
         """Seconds the client spent in its current window (0 when it has none)."""
-        key = client_key(client)
-        with self._lock:
-            now = self._clock()
-            index = self._find(key, now, create=False)
+        return self._window(client)[1]
+
+    def _window(self, client: str) -> tuple[float, float]:
+        """The start of the client's current window and its seconds spent in it (0, 0 when it
+        has none)."""
+        table = self._table
+        with table.lock:
+            index = table.find(client_key(client))
             if index is None:
-                return 0.0
-            _, start, spent = self._read(index)
-            return 0.0 if now - start >= self.window else spent
+                return 0.0, 0.0
+            _, start, spent = table.read(index)
+            if table.clock() - start >= self.window:
+                return 0.0, 0.0
+            return start, spent

@@ -24,22 +24,16 @@ allocator would otherwise keep in one arena per app thread.
 
 from __future__ import annotations
 
-import hashlib
 import logging
-import mmap
-import multiprocessing
 import os
-import struct
 import threading
 import time
 from collections.abc import Callable
 
+from server.shared_table import SharedTable, text_key
+
 logger = logging.getLogger("dcdr.server")
 
-# One entry: shape key (0 = free), when it was remembered (monotonic seconds, which Linux keeps
-# system-wide, so every process reads the same clock).
-_ENTRY = struct.Struct("<Qd")
-_PROBES = 8
 _DEFAULT_SLOTS = 4096
 _REMEMBER_SECONDS = 600.0
 # As in server/executor.py: about a tenth of a core next to a thread at the default priority.
@@ -61,7 +55,7 @@ class QueryAbandoned(Exception):
 
 class ShapeMemory:
     """Query shapes to keep out of process for a while, shared by the processes forked after
-    it is made (an anonymous shared map, like the fairness ledger's)."""
+    it is made (a `SharedTable`, as the fairness ledger's clients are)."""
 
     def __init__(
         self,
@@ -69,65 +63,34 @@ class ShapeMemory:
         seconds: float = _REMEMBER_SECONDS,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        self._slots = max(slots, _PROBES)
-        self._seconds = seconds
-        self._clock = clock
-        self._memory = mmap.mmap(-1, self._slots * _ENTRY.size)
-        self._lock = multiprocessing.get_context("fork").Lock()
-
-    @staticmethod
-    def _key(shape: str) -> int:
-        digest = hashlib.blake2b(shape.encode("utf-8"), digest_size=8).digest()
-        return int.from_bytes(digest, "little") or 1
-
-    def _read(self, index: int) -> tuple[int, float]:
-        key, stamp = _ENTRY.unpack_from(self._memory, index * _ENTRY.size)
-        return int(key), float(stamp)
+        # An entry: the shape, and when it was remembered.
+        self._table = SharedTable(slots, seconds, clock)
 
     def remember(self, shape: str) -> None:
-        key = self._key(shape)
-        home = key % self._slots
-        with self._lock:
-            now = self._clock()
-            chosen: int | None = None
-            oldest: tuple[float, int] | None = None
-            for step in range(_PROBES):
-                index = (home + step) % self._slots
-                found, stamp = self._read(index)
-                if found == key or found == 0 or now - stamp >= self._seconds:
-                    chosen = index
-                    break
-                if oldest is None or stamp < oldest[0]:
-                    oldest = (stamp, index)
-            if chosen is None:
-                assert oldest is not None  # every probed entry is live: take the oldest
-                chosen = oldest[1]
-            _ENTRY.pack_into(self._memory, chosen * _ENTRY.size, key, now)
+        table = self._table
+        key = text_key(shape)
+        with table.lock:
+            now = table.clock()
+            table.write(table.claim(key, now), key, now, 0.0)
 
     def forget(self, shape: str) -> None:
-        key = self._key(shape)
-        home = key % self._slots
-        with self._lock:
-            for step in range(_PROBES):
-                index = (home + step) % self._slots
-                if self._read(index)[0] == key:
-                    # Expired rather than emptied: a lookup stops at the first empty slot, so
-                    # an emptied slot would hide the entries probed after it.
-                    _ENTRY.pack_into(self._memory, index * _ENTRY.size, key, -self._seconds)
+        table = self._table
+        key = text_key(shape)
+        with table.lock:
+            index = table.find(key)
+            if index is not None:
+                # Expired rather than emptied: a lookup stops at the first never-used entry,
+                # so an emptied one would hide the entries probed after it.
+                table.write(index, key, table.clock() - table.lifetime, 0.0)
 
     def __contains__(self, shape: object) -> bool:
-        key = self._key(str(shape))
-        home = key % self._slots
-        # Read without the lock: an entry is written in one 16-byte copy, and a torn read can
-        # only make a remembered query run in process once more, under the same watch.
-        now = self._clock()
-        for step in range(_PROBES):
-            found, stamp = self._read((home + step) % self._slots)
-            if found == key:
-                return now - stamp < self._seconds
-            if found == 0:
-                return False  # slots are filled in probe order: nothing lies beyond
-        return False
+        # Read without the lock: an entry is written in one copy, and a torn read can only make
+        # a remembered query run in process once more, under the same watch.
+        table = self._table
+        index = table.find(text_key(str(shape)))
+        if index is None:
+            return False
+        return table.clock() - table.read(index)[1] < table.lifetime
 
 
 _request = threading.local()
