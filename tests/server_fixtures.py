@@ -103,6 +103,17 @@ def free_port() -> int:
         return port
 
 
+def serve_refused_dist(dist: Path) -> subprocess.CompletedProcess[str]:
+    """Runs the server on a dist that must be refused: it has to exit by itself."""
+    return subprocess.run(
+        [sys.executable, "-m", "server.serving", "--port", "0", "--dist", str(dist)],
+        cwd=PROJECT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
 class ServerProcess:
     """`python -m server.serving` on a free port; `stop()` ends it (and only it)."""
 

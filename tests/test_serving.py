@@ -13,23 +13,12 @@ import pytest
 import requests
 
 from server.config import ConfigError, Settings
-from tests.server_fixtures import PROJECT, ServerProcess, write_dist
+from tests.server_fixtures import PROJECT, ServerProcess, serve_refused_dist, write_dist
 
 # One shared server for all endpoint test modules (the plugin's session fixtures).
 pytest_plugins = ("tests.server_fixtures",)
 
 QUERY = "SELECT ?s WHERE { ?s a <https://w3id.org/dcdr/ontology#Agency> }"
-
-
-def _serve_once(dist: Path) -> subprocess.CompletedProcess[str]:
-    """Runs the server on a dist that must be refused: it has to exit by itself."""
-    return subprocess.run(
-        [sys.executable, "-m", "server.serving", "--port", "0", "--dist", str(dist)],
-        cwd=PROJECT,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
 
 
 @pytest.fixture
@@ -65,7 +54,7 @@ def test_a_damaged_dist_is_refused_with_one_clear_message(
         (damaged / "SHA256SUMS").unlink()
     else:
         shutil.rmtree(damaged)
-    completed = _serve_once(damaged)
+    completed = serve_refused_dist(damaged)
     assert completed.returncode == 1
     assert words in completed.stderr
     assert "Traceback" not in completed.stderr

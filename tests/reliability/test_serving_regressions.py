@@ -21,7 +21,7 @@ from graph.dumps import STORE_SUMS_FILE, write_store_sums
 from server.oxigraph_store import Job, _WorkerState, answer_job
 from tests.reliability.conftest import running
 from tests.reliability.test_faults import query_workers
-from tests.server_fixtures import PROJECT, write_dist
+from tests.server_fixtures import serve_refused_dist, write_dist
 
 READ_TIMEOUT = 3.0
 COUNT_AGENCIES = "SELECT (COUNT(?a) AS ?n) WHERE { ?a a <https://w3id.org/dcdr/ontology#Agency> }"
@@ -112,16 +112,6 @@ def test_regression_unknown_function_matched_by_message() -> None:
     assert answer_job(_WorkerState(ox.Store(), {}), job)[0] == "refused"
 
 
-def _serve_once(dist: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "server.serving", "--port", "0", "--dist", str(dist)],
-        cwd=PROJECT,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-
-
 def test_regression_corrupted_store_was_served(reliability_dist: Path, tmp_path: Path) -> None:
     """SHA256SUMS covered the dumps only, so a damaged store/ was served. The store's files
     are now listed in store.SHA256SUMS and checked at start."""
@@ -131,7 +121,7 @@ def test_regression_corrupted_store_was_served(reliability_dist: Path, tmp_path:
     data = bytearray(table.read_bytes())
     data[len(data) // 2] ^= 0x01
     table.write_bytes(bytes(data))
-    completed = _serve_once(damaged)
+    completed = serve_refused_dist(damaged)
     assert (completed.returncode, completed.stderr.count("\n")) == (1, 1) and (
         f"{table.name} is corrupted or truncated" in completed.stderr
         and STORE_SUMS_FILE in completed.stderr
