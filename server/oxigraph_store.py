@@ -29,7 +29,7 @@ import pyoxigraph as ox
 
 from server.config import Settings
 from server.executor import ProcessPool, WorkerFailed, WorkerTimeout
-from server.runaway import ShapeMemory, Watchdog
+from server.runaway import LARGE_QUERY_SECONDS, ShapeMemory, Watchdog
 from server.store import (
     DatasetSpec,
     NotAcceptable,
@@ -274,13 +274,9 @@ def answer_isolated_job(state: _WorkerState, job: Job) -> tuple[Any, ...]:
     cartesian product can take hundreds of MB, which the process would otherwise keep)."""
     started = time.monotonic()
     answer = answer_job(state, job)
-    if time.monotonic() - started >= _LARGE_QUERY_SECONDS:
+    if time.monotonic() - started >= LARGE_QUERY_SECONDS:
         release_free_memory()
     return answer
-
-
-# Queries that ran this long may have left freed memory worth giving back.
-_LARGE_QUERY_SECONDS = 0.05
 
 
 def release_free_memory() -> None:

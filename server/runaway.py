@@ -38,8 +38,9 @@ _DEFAULT_SLOTS = 4096
 _REMEMBER_SECONDS = 600.0
 # As in server/executor.py: about a tenth of a core next to a thread at the default priority.
 _SLOW_NICENESS = 10
-# Queries that ran this long may have left memory to give back (Watchdog._release).
-_HEAVY_SECONDS = 0.05
+# Queries that ran this long may have left freed memory worth giving back (Watchdog._release,
+# and the killable processes' own, server/oxigraph_store.py).
+LARGE_QUERY_SECONDS = 0.05
 _RELEASE_INTERVAL = 1.0
 
 Abandon = Callable[[BaseException], None]
@@ -148,7 +149,7 @@ class Watch:
         self.finished = True
         watchdog = self._watchdog
         watchdog.watches.discard(self)
-        if time.monotonic() - self.started >= _HEAVY_SECONDS:
+        if time.monotonic() - self.started >= LARGE_QUERY_SECONDS:
             watchdog.heavy = True
         if self.reniced and not _set_niceness(self.thread, 0):
             # Raising a priority again needs a privilege the server may lack: then this
