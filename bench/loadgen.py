@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import secrets
 import shutil
 import statistics
 import subprocess
@@ -46,12 +47,20 @@ def query_path(path: str, query: str) -> str:
     return f"{path}?query={quote(query, safe='')}"
 
 
-def distinct_query(query: str, n: int) -> str:
+def distinct_query(query: str, n: int | str) -> str:
     """The same query, unique as text: a comment changes no answer but defeats every cache."""
     return f"{query}\n# request {n}"
 
 
-# The Lua side of wrk: cycles through the paths; in distinct mode appends "\n# t<thread>-<n>".
+def _run_name() -> str:
+    # Part of every distinct text of one run: without it the second run against the same
+    # server (the 16-client cell after the 1-client one) repeats the first run's texts, and a
+    # server with a cache answers those from it.
+    return secrets.token_hex(6)
+
+
+# The Lua side of wrk: cycles through the paths; in distinct mode appends
+# "\n# <run>-t<thread>-<n>".
 _WRK_SCRIPT = """
 local paths = {}
 local distinct = %(distinct)s
@@ -59,7 +68,7 @@ local counter = 0
 local thread_count = 0
 function setup(thread)
   thread_count = thread_count + 1
-  thread:set("tag", "t" .. thread_count)
+  thread:set("tag", "%(run)s-t" .. thread_count)
 end
 function init(args)
   for line in io.lines("%(paths)s") do paths[#paths + 1] = line end
@@ -88,7 +97,12 @@ def run_wrk(
         paths = Path(folder) / "paths.txt"
         paths.write_text("\n".join(query_path(parts.path or "/", q) for q in queries) + "\n")
         script = Path(folder) / "mix.lua"
-        values = {"distinct": str(distinct).lower(), "paths": paths, "accept": ACCEPT}
+        values = {
+            "distinct": str(distinct).lower(),
+            "paths": paths,
+            "accept": ACCEPT,
+            "run": _run_name(),
+        }
         script.write_text(_WRK_SCRIPT % values)
         threads = max(1, min(concurrency, 2))
         command = ["wrk", "-t", str(threads), "-c", str(concurrency)]
@@ -110,11 +124,12 @@ async def _client_loop(
     offset: int,
     latencies: list[float],
     errors: list[int],
+    run: str,
 ) -> None:
     n = offset
     while time.perf_counter() < deadline:
         query = queries[n % len(queries)]
-        text = distinct_query(query, n) if distinct else query
+        text = distinct_query(query, f"{run}-{n}") if distinct else query
         started = time.perf_counter()
         try:
             answer = await client.get(url, params={"query": text}, headers={"Accept": ACCEPT})
@@ -134,12 +149,13 @@ async def _run_httpx(
     latencies: list[float] = []
     errors: list[int] = []
     limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    run = _run_name()
     async with httpx.AsyncClient(limits=limits, timeout=10.0) as client:
         started = time.perf_counter()
         deadline = started + seconds
         await asyncio.gather(
             *(
-                _client_loop(client, url, queries, deadline, distinct, i, latencies, errors)
+                _client_loop(client, url, queries, deadline, distinct, i, latencies, errors, run)
                 for i in range(concurrency)
             )
         )

@@ -6,6 +6,7 @@ can hold whatever a user typed, and the hash is enough to group and count them.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import logging
@@ -52,31 +53,71 @@ def _record(response: Response) -> Response:
     return response
 
 
-def log_outside_the_app(
-    method: str,
-    path: str,
-    status: int,
-    started: float,
-    size: int,
-    fields: dict[str, str],
-    cache: str,
-) -> None:
-    """The same entry as `_record`, for the answers the server gives without the app (replays,
-    direct GETs, timeouts; server/serving.py). `started` is a `time.perf_counter()` value."""
-    if not logger.isEnabledFor(logging.INFO):
-        return
+# What the log keeps of an answer given outside the app until it writes the entry: the wall
+# clock time, method, path, status, milliseconds taken, body bytes, the request's log fields
+# (query_hash, query) and the cache outcome ("hit" or "").
+Outside = tuple[float, str, str, int, float, int, dict[str, str], str]
+
+
+def outside_entry(answer: Outside) -> str:
+    """The same entry as `_record` writes, for an answer the server gave without the app."""
+    at, method, path, status, milliseconds, size, fields, cache = answer
     entry: dict[str, object] = {
-        "time": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "time": time.strftime("%Y-%m-%dT%H:%M:%S%z", time.localtime(at)),
         "method": method,
         "path": path,
         "status": status,
-        "duration_ms": round((time.perf_counter() - started) * 1000, 2),
+        "duration_ms": round(milliseconds, 2),
         "bytes": size,
         **fields,
     }
     if cache:
         entry["cache"] = cache
-    logger.info(json.dumps(entry, ensure_ascii=False))
+    return json.dumps(entry, ensure_ascii=False)
+
+
+class LoopBatchedLog:
+    """The access log of the answers given on an event loop (replays, direct GETs, timeouts;
+    server/serving.py), written in batches.
+
+    Writing is a system call during which the app's threads take the GIL, and the loop then
+    waits to get it back: one entry written per answer cost the loop about a tenth of a direct
+    answer's time (docs/performance.md), and formatting it amid the answers another tenth. As
+    nginx's `access_log … buffer= flush=`, answers are noted until `max_entries` have gathered
+    or the oldest is `max_delay` seconds old, then written as one record of one JSON line
+    each, in order; `flush()` writes what is left (the bridge calls it when its worker stops).
+    Called on the loop only.
+    """
+
+    def __init__(self, max_delay: float = 0.2, max_entries: int = 512) -> None:
+        self.max_delay = max_delay
+        self.max_entries = max_entries
+        self._answers: list[Outside] = []
+
+    def __call__(
+        self,
+        method: str,
+        path: str,
+        status: int,
+        started: float,
+        size: int,
+        fields: dict[str, str],
+        cache: str,
+    ) -> None:
+        """Notes one answer; `started` is the `time.perf_counter()` of its request."""
+        milliseconds = (time.perf_counter() - started) * 1000
+        if not logger.isEnabledFor(logging.INFO):
+            return
+        if not self._answers:
+            asyncio.get_running_loop().call_later(self.max_delay, self.flush)
+        self._answers.append((time.time(), method, path, status, milliseconds, size, fields, cache))
+        if len(self._answers) >= self.max_entries:
+            self.flush()
+
+    def flush(self) -> None:
+        answers, self._answers = self._answers, []
+        if answers:
+            logger.info("\n".join(map(outside_entry, answers)))
 
 
 def register(app: Flask, enabled: bool = True) -> None:

@@ -146,7 +146,14 @@ def _kind(token: str) -> str:
 def plan_query(text: str) -> QueryPlan:
     """Reads a query's form, dataset clause, top-level LIMIT/VALUES, SERVICE targets, whether
     its patterns are disconnected, and its shape."""
-    stream = _token_texts(text)
+    return _plan_tokens(tuple(_token_texts(text)))
+
+
+# Keyed by the tokens as well as by the text: a client that varies only a query's comments or
+# layout (to get past caches, or a counter in a comment) has it lexed each time but planned
+# once, and planning costs several times the lexing.
+@lru_cache(maxsize=1024)
+def _plan_tokens(stream: tuple[str, ...]) -> QueryPlan:
     # surrogatepass: a lone surrogate in the request text must not make planning fail.
     shape = blake2b(" ".join(stream).encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
     prefixes: dict[str, str] = {}
@@ -196,7 +203,7 @@ def plan_query(text: str) -> QueryPlan:
     )
 
 
-def _read_prologue(stream: list[str], prefixes: dict[str, str]) -> int:
+def _read_prologue(stream: tuple[str, ...], prefixes: dict[str, str]) -> int:
     """Skips BASE and PREFIX declarations, remembering the prefixes; returns the next index."""
     position = 0
     while position < len(stream):
@@ -214,7 +221,7 @@ def _read_prologue(stream: list[str], prefixes: dict[str, str]) -> int:
     return position
 
 
-def _service_target(stream: list[str], position: int, prefixes: dict[str, str]) -> str:
+def _service_target(stream: tuple[str, ...], position: int, prefixes: dict[str, str]) -> str:
     if position < len(stream) and stream[position].upper() == "SILENT":
         position += 1
     if position >= len(stream):
@@ -238,7 +245,7 @@ _IN_PATTERN, _IN_CONSTRAINT, _IN_CLAUSE = 0, 1, 2
 _CONSTRAINTS = frozenset({"FILTER", "BIND"})
 
 
-def _disconnected(stream: list[str], position: int) -> bool:
+def _disconnected(stream: tuple[str, ...], position: int) -> bool:
     """Whether the triple patterns after the prologue fall into two or more groups of
     variables with no variable in common, neither of them pinned to a constant subject.
 
@@ -255,7 +262,7 @@ def _disconnected(stream: list[str], position: int) -> bool:
     """
     # A CONSTRUCT template repeats the pattern's variables without matching anything, and
     # may tie together groups the WHERE clause leaves apart.
-    if stream[position + 1 : position + 2] == ["{"] and stream[position].upper() == "CONSTRUCT":
+    if stream[position + 1 : position + 2] == ("{",) and stream[position].upper() == "CONSTRUCT":
         try:
             position = stream.index("}", position) + 1
         except ValueError:

@@ -33,13 +33,14 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
-from server.cache import CACHEABLE, ResponseCache, StoredResponse
+from server.cache import CACHEABLE, ResponseCache, ResponseKey, StoredResponse
 from server.config import ConfigError, Settings
 from server.runaway import QueryAbandoned
 
 if TYPE_CHECKING:
     from flask import Flask
 
+    from server.accesslog import LoopBatchedLog
     from server.sparql_direct import DirectAnswer, DirectGet
 
 logger = logging.getLogger("dcdr.server")
@@ -58,8 +59,6 @@ MAX_HEADER_BYTES = 8190
 
 Headers = list[tuple[str, str]]
 AppAnswer = tuple[int, Headers, "bytes | Iterator[bytes]"]
-# (method, path, status, perf_counter at the start, body bytes, log fields, cache outcome)
-AccessLog = Callable[[str, str, int, float, int, dict[str, str], str], None]
 
 
 class _BodyTooSlow(Exception):
@@ -213,7 +212,7 @@ class RsgiBridge:
         read_timeout: float,
         max_body: int,
         cache: ResponseCache | None = None,
-        log: AccessLog | None = None,
+        log: LoopBatchedLog | None = None,
         direct: DirectGet | None = None,
     ) -> None:
         self.app = app
@@ -228,10 +227,13 @@ class RsgiBridge:
         if scope.proto != "http":
             return
         started = time.perf_counter()
-        headers = scope.headers
-        if self.cache is not None and scope.method == "GET":
+        # Each read of the scope copies out of granian, and a query string may be long: the
+        # parts of the request the direct path and the cache use are read once, here.
+        method, headers = scope.method, scope.headers
+        key: ResponseKey | None = None
+        if method == "GET":
             key = (scope.path, scope.query_string, headers.get("accept") or "")
-            stored = self.cache.get(key)
+            stored = self.cache.get(key) if self.cache is not None else None
             if stored is not None:
                 self._replay(scope, proto, stored, started)
                 return
@@ -248,8 +250,8 @@ class RsgiBridge:
             proto.response_bytes(431, _JSON, _error(431, title, message))
             return
         try:
-            if self._is_direct(scope, body):
-                outcome = await self.threads.run(self._answer_get, scope)
+            if key is not None and self._is_direct(key[0], headers, body):
+                outcome = await self.threads.run(self._answer_get, scope, key)
             else:
                 environ = wsgi_environ(scope, body)
                 outcome = (environ, await self.threads.run(self._call_app, environ))
@@ -258,17 +260,19 @@ class RsgiBridge:
             return
         except Exception:
             # Flask turns every error of the app into an answer; this is the bridge's own.
-            logger.exception("unexpected error while answering %s %s", scope.method, scope.path)
+            logger.exception("unexpected error while answering %s %s", method, scope.path)
             message = "the server failed to answer this request; the error was logged"
             proto.response_bytes(500, _JSON, _error(500, "Internal Server Error", message))
             return
         if not isinstance(outcome, tuple):
-            self._send_direct(scope, proto, outcome)
+            assert key is not None  # a direct answer is to a GET
+            self._send_direct(key, proto, outcome)
             return
         environ, (status, response_headers, chunks) = outcome
         if isinstance(chunks, bytes):
             proto.response_bytes(status, response_headers, chunks)
-            self._remember(scope, environ, status, response_headers, chunks)
+            if key is not None:
+                self._remember(key, environ, status, response_headers, chunks)
             return
         # A file (a dump): streamed, one block per thread hop, never held whole in memory.
         transport = proto.response_stream(status, response_headers)
@@ -282,23 +286,30 @@ class RsgiBridge:
             if close is not None:
                 await self.threads.run(close)
 
-    def _is_direct(self, scope: Any, body: bytes) -> bool:
+    def __rsgi_del__(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Called by granian when this worker stops: the last batch of the access log."""
+        if self.log is not None:
+            self.log.flush()
+
+    def _is_direct(self, path: str, headers: Any, body: bytes) -> bool:
         return (
             self.direct is not None
-            and scope.method == "GET"
-            and scope.path in self.direct.PATHS
+            and path in self.direct.PATHS
             and not body
-            and "if-none-match" not in scope.headers
+            and "if-none-match" not in headers
         )
 
-    def _answer_get(self, scope: Any) -> DirectAnswer | tuple[dict[str, Any], AppAnswer]:
+    def _answer_get(
+        self, scope: Any, key: ResponseKey
+    ) -> DirectAnswer | tuple[dict[str, Any], AppAnswer]:
         """In a pool thread: the direct answer, or else the app's (given the store error the
         direct path met, so that the query does not run twice)."""
         from server.sparql import STORE_ERROR
         from server.sparql_direct import Declined
 
         assert self.direct is not None
-        answer = self.direct.answer(scope.query_string, scope.headers.get("accept") or "")
+        _, query_string, accept = key
+        answer = self.direct.answer(query_string, accept)
         if not isinstance(answer, Declined):
             return answer
         environ = wsgi_environ(scope, b"")
@@ -306,19 +317,14 @@ class RsgiBridge:
             environ[STORE_ERROR] = answer.store_error
         return environ, self._call_app(environ)
 
-    def _send_direct(self, scope: Any, proto: Any, answer: DirectAnswer) -> None:
+    def _send_direct(self, key: ResponseKey, proto: Any, answer: DirectAnswer) -> None:
         proto.response_bytes(200, answer.headers, answer.body)
         if self.cache is not None:
-            etag = next((value for name, value in answer.headers if name == "ETag"), "")
-            key = (scope.path, scope.query_string, scope.headers.get("accept") or "")
-            self.cache.put(
-                key, StoredResponse(answer.headers, answer.body, etag.strip('"'), answer.log_fields)
-            )
+            stored = StoredResponse(answer.headers, answer.body, answer.etag, answer.log_fields)
+            self.cache.put(key, stored)
         if self.log is not None:
             cache = "hit" if answer.cache_hit else ""
-            self.log(
-                "GET", scope.path, 200, answer.started, len(answer.body), answer.log_fields, cache
-            )
+            self.log("GET", key[0], 200, answer.started, len(answer.body), answer.log_fields, cache)
 
     def _abandoned(self, scope: Any, proto: Any, error: QueryAbandoned, started: float) -> None:
         from server import CORS_HEADERS
@@ -380,18 +386,12 @@ class RsgiBridge:
         return captured[0], captured[1], b"".join(blocks)
 
     def _remember(
-        self,
-        scope: Any,
-        environ: dict[str, Any],
-        status: int,
-        headers: Headers,
-        body: bytes,
+        self, key: ResponseKey, environ: dict[str, Any], status: int, headers: Headers, body: bytes
     ) -> None:
         mark = environ.get(CACHEABLE)
-        if self.cache is None or mark is None or status != 200 or scope.method != "GET":
+        if self.cache is None or mark is None or status != 200:
             return
         etag = next((value for name, value in headers if name.lower() == "etag"), "")
-        key = (scope.path, scope.query_string, scope.headers.get("accept") or "")
         self.cache.put(key, StoredResponse(headers, body, etag.strip('"'), mark))
 
     def _replay(self, scope: Any, proto: Any, stored: StoredResponse, started: float) -> None:
@@ -434,7 +434,7 @@ def make_bridge(app: Flask, settings: Settings, granian_pid: int | None = None) 
     otherwise they start here, before the worker accepts connections, so that no request
     waits for them.
     """
-    from server.accesslog import log_outside_the_app
+    from server.accesslog import LoopBatchedLog
     from server.sparql_direct import DirectGet
 
     service = app.extensions["dcdr"]
@@ -456,7 +456,7 @@ def make_bridge(app: Flask, settings: Settings, granian_pid: int | None = None) 
         settings.request_read_timeout,
         settings.max_body_bytes,
         cache=ResponseCache(settings.cache_bytes) if replay else None,
-        log=log_outside_the_app if settings.access_log else None,
+        log=LoopBatchedLog() if settings.access_log else None,
         direct=DirectGet(service) if settings.query_budget_seconds <= 0 else None,
     )
 

@@ -85,6 +85,7 @@ class DirectAnswer:
 
     headers: list[tuple[str, str]]
     body: bytes
+    etag: str
     log_fields: dict[str, str]
     cache_hit: bool
     started: float
@@ -135,4 +136,4 @@ class DirectGet:
         fields = {"query_hash": query_hash(request.query)}
         if settings.log_query_text:
             fields["query"] = request.query
-        return DirectAnswer(headers, result.body, fields, cache_hit, started)
+        return DirectAnswer(headers, result.body, request.key, fields, cache_hit, started)

@@ -276,3 +276,8 @@ def test_planning_a_long_adversarial_query_is_fast(motif: str) -> None:
     start = time.perf_counter()
     plan_query(query)
     assert time.perf_counter() - start < 2.0
+
+
+def test_a_query_differing_only_in_comments_and_layout_is_planned_once() -> None:
+    query = "SELECT ?s WHERE { ?s ?p ?o } # first"
+    assert plan_query(query) is plan_query("SELECT ?s\nWHERE {\n  ?s ?p ?o\n}\n# second")

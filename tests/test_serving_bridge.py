@@ -259,7 +259,9 @@ class FakeDirect:
 def test_a_direct_answer_is_sent_and_replayed_without_the_app() -> None:
     app = CountingApp()
     direct = FakeDirect(
-        DirectAnswer([("Content-Type", "text/csv"), ("ETag", '"d1"')], b"a\r\n", {}, False, 0.0)
+        DirectAnswer(
+            [("Content-Type", "text/csv"), ("ETag", '"d1"')], b"a\r\n", "d1", {}, False, 0.0
+        )
     )
     server = RsgiBridge(app, threads=1, read_timeout=1.0, max_body=10, cache=ResponseCache(1 << 20))
     server.direct = direct  # type: ignore[assignment]
