@@ -37,6 +37,9 @@ class Settings:
     # granian: one process per core, a few app threads each (queries run in worker processes).
     workers: int = 2
     threads: int = 4
+    # Each worker pinned to its share of the CPUs, when there are at least as many CPUs as
+    # workers (server/cpu_placement.py); off for a machine whose cores other services share.
+    cpu_affinity: bool = True
     dev: bool = False
     # The hard limit of one query (seconds); `timeout=` may lower it per request, never raise.
     timeout: float = 10.0

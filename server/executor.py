@@ -34,6 +34,8 @@ from collections.abc import Callable
 from multiprocessing.connection import Connection
 from typing import Any
 
+from server.cpu_placement import allowed_cpus, unpin
+
 # A worker's life: `init(*args)` once (e.g. open the store), then `handle(state, job)` per job.
 InitFunction = Callable[..., Any]
 HandleFunction = Callable[[Any, Any], Any]
@@ -102,8 +104,15 @@ class ExpensiveJobs:
 
 
 def _worker_main(
-    conn: Connection, init: InitFunction, init_args: tuple[Any, ...], handle: HandleFunction
+    conn: Connection,
+    init: InitFunction,
+    init_args: tuple[Any, ...],
+    handle: HandleFunction,
+    cpus: frozenset[int],
 ) -> None:
+    # Forked (through the fork server) from a server worker, this process inherits the CPU
+    # that worker is pinned to; a long query must not be confined there.
+    unpin(cpus)
     try:
         state = init(*init_args)
     except Exception as error:  # reported to the parent, which refuses to use the pool
@@ -132,10 +141,11 @@ class _Worker:
         init_args: tuple[Any, ...],
         handle: HandleFunction,
         start_timeout: float,
+        cpus: frozenset[int],
     ) -> None:
         self.conn, child = context.Pipe()
         self.process = context.Process(
-            target=_worker_main, args=(child, init, init_args, handle), daemon=True
+            target=_worker_main, args=(child, init, init_args, handle, cpus), daemon=True
         )
         self.process.start()
         child.close()
@@ -203,6 +213,8 @@ class ProcessPool:
         self._handle = handle
         self._preload = preload
         self._start_timeout = start_timeout
+        # Made in the server's main process, before its workers are pinned to their CPUs.
+        self._cpus = allowed_cpus()
         self._idle: queue.LifoQueue[_Worker] = queue.LifoQueue()
         self._lock = threading.Lock()
         self._started = False
@@ -235,7 +247,12 @@ class ProcessPool:
 
     def _new_worker(self) -> _Worker:
         return _Worker(
-            self._context, self._init, self._init_args, self._handle, self._start_timeout
+            self._context,
+            self._init,
+            self._init_args,
+            self._handle,
+            self._start_timeout,
+            self._cpus,
         )
 
     def _spawn(self) -> _Worker:

@@ -471,9 +471,16 @@ def _run_granian(app: Flask, settings: Settings) -> None:
     from granian.http import HTTP1Settings
     from granian.server import Server
 
+    from server.cpu_placement import CpuPlacement
+
     main_pid = os.getpid()
+    placement = CpuPlacement(settings.workers) if settings.cpu_affinity else None
 
     def loader(_target: str) -> RsgiBridge:
+        # Called in each worker before granian starts its threads there, which inherit the
+        # placement.
+        if placement is not None:
+            placement.claim()
         return make_bridge(app, settings, granian_pid=main_pid)
 
     server = Server(

@@ -114,6 +114,40 @@ def serve_refused_dist(dist: Path) -> subprocess.CompletedProcess[str]:
     )
 
 
+def children(pid: int) -> list[int]:
+    # Linux lists a child under the thread that forked it, and the server forks from its
+    # threads too (the killable query processes start with the first query that needs them).
+    found = []
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        try:
+            found += [int(part) for part in (task / "children").read_text().split()]
+        except OSError:
+            continue
+    return found
+
+
+def descendants(pid: int) -> list[int]:
+    found, pending = [], [pid]
+    while pending:
+        for child in children(pending.pop()):
+            found.append(child)
+            pending.append(child)
+    return found
+
+
+def cmdline(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+    except OSError:
+        return ""
+
+
+def query_workers(server_pid: int) -> list[int]:
+    """The query processes: children of the forkserver(s) under the server."""
+    servers = [pid for pid in descendants(server_pid) if "forkserver" in cmdline(pid)]
+    return sorted(child for parent in servers for child in children(parent))
+
+
 class ServerProcess:
     """`python -m server.serving` on a free port; `stop()` ends it (and only it)."""
 

@@ -22,40 +22,12 @@ from graph.build import build
 from graph.paths import Project
 from tests.conftest import ROOT, copy_mini
 from tests.reliability.conftest import QUIET_ENV, SECONDS, running
-from tests.server_fixtures import PROJECT, ServerProcess
+from tests.server_fixtures import PROJECT, ServerProcess, query_workers
 
 pytestmark = pytest.mark.slow
 
 CROSS_JOIN = soak.CROSS_JOIN
 ASK = "ASK { ?s ?p ?o }"
-
-
-def _children(pid: int) -> list[int]:
-    # Linux lists a child under the thread that forked it, and the server forks from its
-    # threads too (the killable query processes start with the first query that needs them).
-    found = []
-    for task in Path(f"/proc/{pid}/task").glob("*"):
-        try:
-            found += [int(part) for part in (task / "children").read_text().split()]
-        except OSError:
-            continue
-    return found
-
-
-def _descendants(pid: int) -> list[int]:
-    found, pending = [], [pid]
-    while pending:
-        for child in _children(pending.pop()):
-            found.append(child)
-            pending.append(child)
-    return found
-
-
-def _cmdline(pid: int) -> str:
-    try:
-        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
-    except OSError:
-        return ""
 
 
 def _cpu_ticks(pid: int) -> int:
@@ -65,12 +37,6 @@ def _cpu_ticks(pid: int) -> int:
         return 0
     fields = stat[stat.rindex(")") + 2 :].split()
     return int(fields[11]) + int(fields[12])
-
-
-def query_workers(server_pid: int) -> list[int]:
-    """The query processes: children of the forkserver(s) under the server."""
-    servers = [pid for pid in _descendants(server_pid) if "forkserver" in _cmdline(pid)]
-    return sorted(child for parent in servers for child in _children(parent))
 
 
 def test_worker_killed_mid_query_gives_a_clear_503_and_is_replaced(

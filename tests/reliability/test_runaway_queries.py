@@ -14,8 +14,7 @@ import pytest
 import requests
 
 from tests.reliability.conftest import running
-from tests.reliability.test_faults import _children, query_workers
-from tests.server_fixtures import ServerProcess
+from tests.server_fixtures import ServerProcess, children, query_workers
 
 pytestmark = pytest.mark.slow
 
@@ -40,11 +39,11 @@ class Outcome:
 def _wait_for_new_workers(server: ServerProcess, before: set[int], seconds: float) -> set[int]:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
-        current = set(_children(server.process.pid))
+        current = set(children(server.process.pid))
         if len(current) == len(before) and not current & before:
             return current
         time.sleep(0.2)
-    return set(_children(server.process.pid))
+    return set(children(server.process.pid))
 
 
 @pytest.fixture(scope="module")
@@ -56,7 +55,7 @@ def server(reliability_dist: Path) -> Iterator[ServerProcess]:
 @pytest.fixture(scope="module")
 def runaway(server: ServerProcess) -> Outcome:
     """Sends the runaway once, with ordinary queries on fresh connections all along."""
-    outcome = Outcome(workers_before=set(_children(server.process.pid)))
+    outcome = Outcome(workers_before=set(children(server.process.pid)))
     sparql = server.url + "/sparql"
     done = threading.Event()
 
@@ -118,6 +117,6 @@ def test_a_runaway_sent_again_runs_in_a_killable_process(
     # The killable process that ran it was killed and replaced; the workers stayed.
     assert (
         answer.status_code,
-        set(_children(server.process.pid)) == runaway.workers_after,
+        set(children(server.process.pid)) == runaway.workers_after,
         query_workers(server.process.pid) != killable_before,
     ) == (503, True, True)

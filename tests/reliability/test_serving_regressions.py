@@ -20,8 +20,7 @@ import requests
 from graph.dumps import STORE_SUMS_FILE, write_store_sums
 from server.oxigraph_store import Job, _WorkerState, answer_job
 from tests.reliability.conftest import running
-from tests.reliability.test_faults import query_workers
-from tests.server_fixtures import serve_refused_dist, write_dist
+from tests.server_fixtures import query_workers, serve_refused_dist, write_dist
 
 READ_TIMEOUT = 3.0
 COUNT_AGENCIES = "SELECT (COUNT(?a) AS ?n) WHERE { ?a a <https://w3id.org/dcdr/ontology#Agency> }"
