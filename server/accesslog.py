@@ -82,7 +82,7 @@ class LoopBatchedLog:
 
     Writing is a system call during which the app's threads take the GIL, and the loop then
     waits to get it back: one entry written per answer cost the loop about a tenth of a direct
-    answer's time (docs/performance.md), and formatting it amid the answers another tenth. As
+    answer's time (docs/performance.md), and formatting it amid the answers a few percent. As
     nginx's `access_log … buffer= flush=`, answers are noted until `max_entries` have gathered
     or the oldest is `max_delay` seconds old, then written as one record of one JSON line
     each, in order; `flush()` writes what is left (the bridge calls it when its worker stops).

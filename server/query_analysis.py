@@ -142,17 +142,28 @@ def _kind(token: str) -> str:
     return "pname" if ":" in token else "word"
 
 
-@lru_cache(maxsize=1024)
+# Plans are kept for queries up to this length only: a request may hold a query of
+# `max_query_chars`, and a thousand of those kept, as text and as tokens, would take gigabytes.
+MEMO_CHARS = 4000
+
+
 def plan_query(text: str) -> QueryPlan:
     """Reads a query's form, dataset clause, top-level LIMIT/VALUES, SERVICE targets, whether
     its patterns are disconnected, and its shape."""
+    if len(text) > MEMO_CHARS:
+        return _plan_tokens.__wrapped__(tuple(_token_texts(text)))
+    return _plan_text(text)
+
+
+@lru_cache(maxsize=1024)
+def _plan_text(text: str) -> QueryPlan:
     return _plan_tokens(tuple(_token_texts(text)))
 
 
 # Keyed by the tokens as well as by the text: a client that varies only a query's comments or
 # layout (to get past caches, or a counter in a comment) has it lexed each time but planned
-# once, and planning costs several times the lexing.
-@lru_cache(maxsize=1024)
+# once, and planning costs more than lexing.
+@lru_cache(maxsize=256)
 def _plan_tokens(stream: tuple[str, ...]) -> QueryPlan:
     # surrogatepass: a lone surrogate in the request text must not make planning fail.
     shape = blake2b(" ".join(stream).encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()

@@ -281,3 +281,12 @@ def test_planning_a_long_adversarial_query_is_fast(motif: str) -> None:
 def test_a_query_differing_only_in_comments_and_layout_is_planned_once() -> None:
     query = "SELECT ?s WHERE { ?s ?p ?o } # first"
     assert plan_query(query) is plan_query("SELECT ?s\nWHERE {\n  ?s ?p ?o\n}\n# second")
+
+
+def test_a_query_longer_than_the_memo_limit_is_planned_but_not_kept() -> None:
+    from server import query_analysis
+
+    long_query = "SELECT ?s WHERE { ?s ?p ?o }" + " " * query_analysis.MEMO_CHARS + "# long"
+    before = query_analysis._plan_tokens.cache_info().currsize
+    plan_query(long_query)
+    assert query_analysis._plan_tokens.cache_info().currsize == before
