@@ -258,7 +258,8 @@ def publish(staged: Path, dist: Path, name: str) -> Path:
     return final
 
 
-def _pid_alive(pid: int) -> bool:
+def pid_alive(pid: int) -> bool:
+    """Whether a process with this pid exists (someone else's counts)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -275,7 +276,7 @@ def prune(builds: Path, dist: Path, keep: set[Path]) -> None:
             continue
         if TMP_MARK in entry.name:
             pid = entry.name.rsplit(TMP_MARK, 1)[1]
-            if pid.isdigit() and _pid_alive(int(pid)):
+            if pid.isdigit() and pid_alive(int(pid)):
                 continue
         if entry.is_dir() and not entry.is_symlink():
             shutil.rmtree(entry, ignore_errors=True)
@@ -283,7 +284,7 @@ def prune(builds: Path, dist: Path, keep: set[Path]) -> None:
             entry.unlink(missing_ok=True)
     for link in dist.parent.glob(f".{dist.name}{TMP_MARK}*"):
         pid = link.name.rsplit(TMP_MARK, 1)[1]
-        if not (pid.isdigit() and _pid_alive(int(pid))):
+        if not (pid.isdigit() and pid_alive(int(pid))):
             link.unlink(missing_ok=True)
 
 

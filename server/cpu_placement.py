@@ -43,16 +43,6 @@ def cpu_groups(cpus: Iterable[int], workers: int) -> list[frozenset[int]]:
     ]
 
 
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 def pin_process(cpus: frozenset[int]) -> None:
     """Every thread of this process on `cpus`; threads started later inherit it."""
     for task in os.listdir("/proc/self/task"):
@@ -69,11 +59,15 @@ class CpuPlacement:
         workers: int,
         cpus: Iterable[int] | None = None,
         pin: Callable[[frozenset[int]], None] = pin_process,
-        alive: Callable[[int], bool] = _alive,
+        alive: Callable[[int], bool] | None = None,
     ) -> None:
+        # Imported here, in the server's main process: the killable query processes import
+        # this module too, and must start without the build's modules.
+        from graph.dumps import pid_alive
+
         self.groups = cpu_groups(allowed_cpus() if cpus is None else cpus, workers)
         self._pin = pin
-        self._alive = alive
+        self._alive = pid_alive if alive is None else alive
         # Shared by the workers forked after this: the pid holding each group (0: none), and
         # how many claims were made.
         context = multiprocessing.get_context("fork")
