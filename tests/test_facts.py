@@ -328,6 +328,26 @@ def test_the_laws_database_content_cut_off_is_data(graphs: dict[str, Graph]) -> 
     assert (database, DCDR.contentCutOff, cut_off) in graphs["facts"]
 
 
+def test_background_speaks_only_of_entities_that_exist(graphs: dict[str, Graph]) -> None:
+    # Short forms and memberships are for entities of `facts`; only the two bodies the report
+    # does not name are typed in `background` itself.
+    background, facts = graphs["background"], graphs["facts"]
+    typed_here = set(background.subjects(RDF.type, None))
+    unknown = {
+        node
+        for node in set(background.subjects()) | set(background.objects())
+        if isinstance(node, URIRef)
+        and str(node).startswith(str(ID))
+        and (node, RDF.type, None) not in facts
+        and node not in typed_here
+    }
+    assert typed_here == {
+        ID["agency/supreme-peoples-court"],
+        ID["agency/supreme-peoples-procuratorate"],
+    }
+    assert unknown == set()
+
+
 def test_bodies_the_report_does_not_name_are_background(graphs: dict[str, Graph]) -> None:
     court = ID["agency/supreme-peoples-court"]
     assert (court, None, None) not in graphs["facts"]
