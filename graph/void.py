@@ -55,6 +55,19 @@ DESCRIPTIONS = {
     "and every figure as an observation tied to its sentence.",
 }
 
+# What each named graph holds (contract: DESIGN.md "Named graphs"), on its VoID subset.
+GRAPH_DESCRIPTIONS = {
+    "ontology": "The OWL ontology of the dataset's classes and properties.",
+    "shapes": "The SHACL shapes the data is validated against.",
+    "text": "The report's structure and text: parts, sections, paragraphs, sentences (NIF).",
+    "facts": "What the report states: entities, relations and figures, each tied to a sentence.",
+    "links": "Outside identifiers (Wikidata, GB/T 2260 codes), not stated by the report.",
+    "background": "What is known from outside the report and is not an identifier (bodies "
+    "it does not name, parent bodies, short forms), each with its outside source.",
+    "inferred": "The OWL-RL closure of the asserted graphs, minus what is asserted.",
+    "meta": "This VoID and DCAT description of the dataset.",
+}
+
 
 @dataclass(frozen=True)
 class Description:
@@ -177,6 +190,7 @@ def meta_graph(content: Mapping[str, Graph], info: Description) -> Graph:
         meta.add((node, RDF.type, VOID.Dataset))
         meta.add((node, RDF.type, SD.NamedGraph))
         meta.add((node, SD.name, graph_iri(name)))
+        meta.add((node, DCTERMS.description, Literal(GRAPH_DESCRIPTIONS[name], lang="en")))
         if name != "meta":
             meta.add((node, VOID.triples, Literal(len(content[name]))))
     union = Graph()
