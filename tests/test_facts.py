@@ -328,6 +328,18 @@ def test_the_laws_database_content_cut_off_is_data(graphs: dict[str, Graph]) -> 
     assert (database, DCDR.contentCutOff, cut_off) in graphs["facts"]
 
 
+def test_regression_ministry_class_and_state_council_departments_differ_in_label(
+    graphs: dict[str, Graph],
+) -> None:
+    # The class dcdr:Ministry and the agency "国务院部门" (the departments taken together) were
+    # both labelled 国务院部门, so a reader could not tell one department from all of them.
+    def zh(graph: Graph, node: URIRef) -> set[Literal]:
+        return {o for o in graph.objects(node, RDFS.label) if isinstance(o, Literal)}
+
+    whole = zh(graphs["facts"], ID["agency/state-council-departments"])
+    assert whole and not whole & zh(graphs["ontology"], DCDR.Ministry)
+
+
 def test_background_speaks_only_of_entities_that_exist(graphs: dict[str, Graph]) -> None:
     # Short forms and memberships are for entities of `facts`; only the two bodies the report
     # does not name are typed in `background` itself.
