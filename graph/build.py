@@ -27,9 +27,9 @@ from graph.text import load_text_graph
 from graph.void import DEFAULT_PUBLIC_BASE, Description, meta_graph, void_document
 
 Log = Callable[[str], None]
-CONTENT_GRAPHS = ("ontology", "shapes", "text", "facts", "links", "inferred")
-ASSERTED = ("ontology", "text", "facts", "links")
-DATA = ("text", "facts", "links")
+CONTENT_GRAPHS = ("ontology", "shapes", "text", "facts", "links", "background", "inferred")
+ASSERTED = ("ontology", "text", "facts", "links", "background")
+DATA = ("text", "facts", "links", "background")
 
 
 class SourceError(Exception):
@@ -98,7 +98,7 @@ def parse_turtle(paths: Sequence[Path], name: str, root: Path) -> Graph:
 
 
 def load_sources(project: Project) -> dict[str, Graph]:
-    """The five asserted named graphs of a project, keyed by contract name."""
+    """The six asserted named graphs of a project, keyed by contract name."""
     for required in (project.ontology_file, project.shapes_file, project.source_file):
         if not required.is_file():
             raise SourceError(f"{required} not found (is {project.root} a dcdr-kg project?)")
@@ -110,6 +110,7 @@ def load_sources(project: Project) -> dict[str, Graph]:
         "text": text,
         "facts": parse_turtle(project.facts_files(), "facts", project.root),
         "links": parse_turtle(project.links_files(), "links", project.root),
+        "background": parse_turtle(project.background_files(), "background", project.root),
     }
 
 
@@ -126,6 +127,7 @@ def check_problems(project: Project, graphs: dict[str, Graph]) -> list[Problem]:
         shapes=graphs["shapes"],
         ontology=graphs["ontology"],
         checks=project.check_files(),
+        named={name: graphs[name] for name in ASSERTED},
     )
 
 

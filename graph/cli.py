@@ -203,7 +203,8 @@ STATS_QUERIES = {
     "instances per class (asserted)": """
         SELECT ?class (COUNT(DISTINCT ?s) AS ?instances) WHERE {
           VALUES ?graph { <https://w3id.org/dcdr/graph/text> <https://w3id.org/dcdr/graph/facts>
-                          <https://w3id.org/dcdr/graph/links> }
+                          <https://w3id.org/dcdr/graph/links>
+                          <https://w3id.org/dcdr/graph/background> }
           GRAPH ?graph { ?s a ?class }
         } GROUP BY ?class ORDER BY DESC(?instances) ?class""",
     "observations per metric": """

@@ -30,7 +30,18 @@ ONTOLOGY_IRI = URIRef(BASE + "ontology")
 DATASET_IRI = ID["dataset"]
 
 # Named graphs (contract).
-GRAPH_NAMES = ("ontology", "shapes", "text", "facts", "links", "inferred", "meta")
+# `background`: what is known from outside the report and is not an identifier (operators or
+# parent bodies the report does not name, common short forms), each with its outside source.
+GRAPH_NAMES = (
+    "ontology",
+    "shapes",
+    "text",
+    "facts",
+    "links",
+    "background",
+    "inferred",
+    "meta",
+)
 
 # Outside vocabularies not bundled with rdflib.
 NIF = Namespace("http://persistence.uni-leipzig.org/nlp2rdf/ontologies/nif-core#")

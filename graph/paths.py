@@ -20,6 +20,7 @@ SOURCE_DIR = PROJECT_ROOT / "graph" / "source"
 SOURCE_FILE = SOURCE_DIR / SOURCE_NAME
 FACTS_DIR = PROJECT_ROOT / "graph" / "facts"
 LINKS_DIR = FACTS_DIR / "links"
+BACKGROUND_DIR = FACTS_DIR / "background"
 ONTOLOGY_DIR = PROJECT_ROOT / "ontology"
 ONTOLOGY_FILE = ONTOLOGY_DIR / "dcdr.ttl"
 SHAPES_FILE = ONTOLOGY_DIR / "shapes.ttl"
@@ -65,6 +66,10 @@ class Project:
         return self.facts_dir / "links"
 
     @property
+    def background_dir(self) -> Path:
+        return self.facts_dir / "background"
+
+    @property
     def ontology_file(self) -> Path:
         return self.root / "ontology" / "dcdr.ttl"
 
@@ -94,6 +99,9 @@ class Project:
 
     def links_files(self) -> list[Path]:
         return sorted(self.links_dir.glob("*.ttl")) if self.links_dir.is_dir() else []
+
+    def background_files(self) -> list[Path]:
+        return sorted(self.background_dir.glob("*.ttl")) if self.background_dir.is_dir() else []
 
     def check_files(self) -> list[Path]:
         return sorted(self.checks_dir.glob("*.rq")) if self.checks_dir.is_dir() else []

@@ -35,17 +35,22 @@ from graph.problems import Problem
 # English titles written for this project; a title missing here stops the build with a
 # message naming it, so a new source cannot slip in untranslated.
 TITLES_EN = {
-    "数字政府治理效能持续提升": "Digital government governance efficiency keeps improving",
+    "数字政府治理效能持续提升": "Digital government governance effectiveness keeps improving",
     "顶层设计和工作机制更加健全": "Top-level design and working mechanisms are more complete",
     "在线政务服务不断优化": "Online government services keep improving",
     "政务数据共享步伐加快": "Government data sharing picks up pace",
-    "电子政务支撑行政效能加快提升": "E-government speeds up gains in administrative efficiency",
+    "电子政务支撑行政效能加快提升": "E-government speeds up gains in administrative effectiveness",
     "“互联网+监管”深入推进": 'The "Internet + regulation" drive goes deeper',
     "“互联网+督查”取得初步成效": 'The "Internet + inspection" drive shows first results',
 }
 
 # Publishers named in release lines → the slug of their `id:agency/…` IRI (labels are facts).
 PUBLISHERS = {"国家互联网信息办公室": "cac"}
+
+# What the release file does not say: per report slug, the day the report was released and the
+# year it covers. dcdr-2020 was released on 2021-04-25 at the main forum of the 4th Digital China
+# Summit in Fuzhou (China News Service, datelined Fuzhou, 25 April 2021), and covers 2020.
+RELEASES = {"dcdr-2020": ("2021-04-25", "2020")}
 
 _NUMERALS = "一二三四五六七八九"
 _NUMERAL = rf"[{_NUMERALS}十]+"
@@ -340,6 +345,10 @@ def text_graph(source: str) -> Graph:
     graph.add((report, RDF.type, DCDR.Report))
     _labelled(graph, report, first.report, report_en, title=True)
     graph.add((report, DCTERMS.publisher, ID[f"agency/{publisher}"]))
+    if slug in RELEASES:
+        issued, covered = RELEASES[slug]
+        graph.add((report, DCTERMS.issued, Literal(issued, datatype=XSD.date)))
+        graph.add((report, DCTERMS.temporal, Literal(covered, datatype=XSD.gYear)))
     texts = {part.number: part for part in parsed.texts}
     for release in parsed.releases:
         part_iri = ID[f"part/{slug}-p{release.number}"]

@@ -1,19 +1,22 @@
 """Every check of the asserted graph, each turned into `Problem`s (one line each).
 
-- SHACL (pySHACL) of text + facts + links + ontology against `ontology/shapes.ttl`: the
-  ontology is part of the data graph so that `sh:targetClass` reaches instances of subclasses
-  (and the comparator individuals it defines are checked too). It is merged here rather than
-  passed as pySHACL's `ont_graph`, whose node-by-node cloning took minutes on this graph;
+- SHACL (pySHACL) of text + facts + links + background + ontology against
+  `ontology/shapes.ttl`: the ontology is part of the data graph so that `sh:targetClass`
+  reaches instances of subclasses (and the comparator individuals it defines are checked too).
+  It is merged here rather than passed as pySHACL's `ont_graph`, whose node-by-node cloning
+  took minutes on this graph;
 - span offsets (`graph.text.span_problems`), so observation mentions are held to the same
   rule as the text layer's own spans;
 - `queries/checks/*.rq`: each must return no rows (a row, or an ASK that is true, is a
-  problem naming the file and listing the row's values);
+  problem naming the file and listing the row's values). They run on the asserted named graphs
+  with the union as default graph, so a rule can say "in `facts`" with `GRAPH` (an entity the
+  report does not name may live in `background`, never in `facts`);
 - figure coverage and consistency (`graph.coverage`, `graph.consistency`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +27,7 @@ from rdflib.term import Node
 from graph.consistency import consistency_problems
 from graph.coverage import coverage_problems
 from graph.dumps import prefixed_graph, union
-from graph.namespaces import ID, SH, XSD
+from graph.namespaces import ID, SH, XSD, graph_iri
 from graph.problems import Problem
 from graph.text import span_problems
 
@@ -116,26 +119,44 @@ def _rows(result: Any) -> list[list[tuple[str, Node | None]]]:
     return [[(name, _term(row[name])) for name in variables] for row in result]
 
 
-def check_query_problems(graph: Graph, checks: Sequence[Path] | None = None) -> list[Problem]:
-    """Runs each check query on `graph` (the asserted union); every row is a problem.
+def check_store(graph: Graph | Mapping[str, Graph]) -> Any:
+    """An in-memory Oxigraph store of one graph (as its default graph) or of named graphs keyed
+    by contract name (each in its named graph; queries then see their union by default)."""
+    import pyoxigraph
+
+    store = pyoxigraph.Store()
+    parts = {None: graph} if isinstance(graph, Graph) else dict(graph)
+    for name, part in parts.items():
+        target = None if name is None else pyoxigraph.NamedNode(str(graph_iri(name)))
+        data = part.serialize(format="nt", encoding="utf-8")
+        if target is None:
+            store.load(data, pyoxigraph.RdfFormat.N_TRIPLES)
+        else:
+            store.load(data, pyoxigraph.RdfFormat.N_TRIPLES, to_graph=target)
+    return store
+
+
+def check_query_problems(
+    graph: Graph | Mapping[str, Graph], checks: Sequence[Path] | None = None
+) -> list[Problem]:
+    """Runs each check query on `graph` (the asserted union, or the asserted named graphs by
+    name); every row is a problem.
 
     The queries run in an in-memory Oxigraph store: the same SPARQL 1.1, many times faster
     than rdflib's engine on the joins integrity rules are made of.
     """
-    import pyoxigraph
-
     if checks is None:
         from graph.paths import Project
 
         checks = Project.from_env().check_files()
     names = prefixed_graph().namespace_manager
-    store = pyoxigraph.Store()
-    store.load(graph.serialize(format="nt", encoding="utf-8"), pyoxigraph.RdfFormat.N_TRIPLES)
+    store = check_store(graph)
     problems = []
     for path in checks:
         rule = f"check {path.name}"
         try:
-            rows = _rows(store.query(path.read_text(encoding="utf-8")))
+            query = path.read_text(encoding="utf-8")
+            rows = _rows(store.query(query, use_default_graph_as_union=True))
         except (SyntaxError, OSError, ValueError, UnicodeDecodeError) as error:
             # A broken check is reported like any other finding.
             message = " ".join(str(error).split()) or type(error).__name__
@@ -165,12 +186,14 @@ def validation_problems(
     shapes: Graph,
     ontology: Graph,
     checks: Sequence[Path],
+    named: Mapping[str, Graph] | None = None,
 ) -> list[Problem]:
-    """All findings: SHACL on `data` (text + facts + links), the rest on `asserted`
-    (data + ontology)."""
+    """All findings: SHACL on `data` (text + facts + links + background), the rest on
+    `asserted` (data + ontology); check queries on `named` (the asserted graphs by name) when
+    given, so that they can tell `facts` from `background`."""
     problems = shacl_problems(data, shapes, ontology)
     problems += span_problems(asserted)
-    problems += check_query_problems(asserted, checks)
+    problems += check_query_problems(asserted if named is None else named, checks)
     problems += _guarded("coverage", coverage_problems, asserted)
     problems += _guarded("consistency", consistency_problems, asserted)
     return sorted(problems)

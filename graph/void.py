@@ -3,13 +3,13 @@
 Counts are exact for the published files:
 - each named graph is a `void:subset` (`sd:name` the graph IRI) with its `void:triples`,
   `meta` included (its own count is a fixed point: the triple stating it is counted);
-- the dataset's `void:triples` is the number of distinct triples in the union of all seven
+- the dataset's `void:triples` is the number of distinct triples in the union of all eight
   graphs, i.e. what a query with no `FROM` sees;
-- class and property partitions describe the six content graphs (everything but `meta`, so
+- class and property partitions describe the seven content graphs (everything but `meta`, so
   describing the dataset does not change the description).
 
 The content hash (`dcterms:identifier "sha256:…"`) is taken over the canonical N-Quads of the
-six content graphs; `meta` cannot contain its own hash.
+seven content graphs; `meta` cannot contain its own hash.
 """
 
 from __future__ import annotations
@@ -50,9 +50,22 @@ DESCRIPTIONS = {
     "zh": "《数字中国发展报告(2020年)》第四部分“数字政府治理效能持续提升”的关联数据:"
     "报告文本(NIF)、其中提到的机构、平台、服务、地区、文件和举措,以及每个数字(观测值)及其出处句子。",
     "en": "Linked data of Part 4 of the Digital China Development Report (2020), "
-    '"Digital government governance efficiency keeps improving": the report text (NIF), '
+    '"Digital government governance effectiveness keeps improving": the report text (NIF), '
     "the agencies, platforms, services, regions, documents and initiatives it names, "
     "and every figure as an observation tied to its sentence.",
+}
+
+# What each named graph holds (contract: DESIGN.md "Named graphs"), on its VoID subset.
+GRAPH_DESCRIPTIONS = {
+    "ontology": "The OWL ontology of the dataset's classes and properties.",
+    "shapes": "The SHACL shapes the data is validated against.",
+    "text": "The report's structure and text: parts, sections, paragraphs, sentences (NIF).",
+    "facts": "What the report states: entities, relations and figures, each tied to a sentence.",
+    "links": "Outside identifiers (Wikidata, GB/T 2260 codes), not stated by the report.",
+    "background": "What is known from outside the report and is not an identifier (bodies "
+    "it does not name, parent bodies, short forms), each with its outside source.",
+    "inferred": "The OWL-RL closure of the asserted graphs, minus what is asserted.",
+    "meta": "This VoID and DCAT description of the dataset.",
 }
 
 
@@ -152,7 +165,7 @@ def _distributions(meta: Graph, info: Description) -> None:
 
 
 def meta_graph(content: Mapping[str, Graph], info: Description) -> Graph:
-    """The `meta` graph describing the six content graphs (keyed by contract name)."""
+    """The `meta` graph describing the seven content graphs (keyed by contract name)."""
     missing = [name for name in GRAPH_NAMES if name != "meta" and name not in content]
     if missing:
         raise ValueError(f"meta_graph needs every content graph; missing {', '.join(missing)}")
@@ -177,6 +190,7 @@ def meta_graph(content: Mapping[str, Graph], info: Description) -> Graph:
         meta.add((node, RDF.type, VOID.Dataset))
         meta.add((node, RDF.type, SD.NamedGraph))
         meta.add((node, SD.name, graph_iri(name)))
+        meta.add((node, DCTERMS.description, Literal(GRAPH_DESCRIPTIONS[name], lang="en")))
         if name != "meta":
             meta.add((node, VOID.triples, Literal(len(content[name]))))
     union = Graph()

@@ -123,7 +123,8 @@ MESSAGES: dict[str, dict[str, str]] = {
 
 # dcdr:comparator values in words (contract: DESIGN.md "Observations").
 COMPARATOR_WORDS: dict[str, dict[str, str]] = {
-    "exactly": {"zh": "恰为", "en": "exactly"},
+    # No qualifier in the report: "as stated", never "exactly" (a rounded 1.1亿 is not exact).
+    "exactly": {"zh": "按原文", "en": "as stated"},
     "moreThan": {"zh": "超过", "en": "more than"},
     "atLeast": {"zh": "至少", "en": "at least"},
     "nearly": {"zh": "接近", "en": "nearly"},

@@ -1,6 +1,7 @@
 """Competency queries: each `queries/examples/*.rq` answers its question with the rows expected
 in `tests/competency/<name>.json` (written from reading the report, not from running the query),
-through rdflib and through Oxigraph, on the union of ontology, text, facts and links."""
+through rdflib and through Oxigraph, on the union of the asserted graphs (ontology, text, facts,
+links and background), as a query without FROM sees them."""
 
 import json
 import re
@@ -14,7 +15,7 @@ from rdflib import Dataset, Graph, Literal, URIRef
 from rdflib.query import ResultRow
 from rdflib.term import Node
 
-from graph.build import load_sources, merged
+from graph.build import ASSERTED, load_sources, merged
 from graph.namespaces import CURRENCY, DCDR, ID, UNIT, WD
 from graph.paths import EXAMPLES_DIR, Project
 
@@ -78,7 +79,7 @@ def query_names() -> list[str]:
 @pytest.fixture(scope="module")
 def union() -> Graph:
     graphs = load_sources(Project.from_env())
-    return merged(graphs, ["ontology", "text", "facts", "links"])
+    return merged(graphs, ASSERTED)
 
 
 @pytest.fixture(scope="module")

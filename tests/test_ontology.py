@@ -344,3 +344,9 @@ def test_owl_rl_does_not_merge_or_mistype(closure: Graph) -> None:
     assert (DCDR.Agency, OWL.equivalentClass, ORG.Organization) not in closure
     assert not list(closure.subjects(RDF.type, OWL.Nothing))
     assert (UNIT.PERCENT, RDF.type, DCDR.Unit) not in closure
+
+
+def test_regression_a_figure_without_qualifier_is_labelled_as_stated(ontology: Graph) -> None:
+    # dcdr:exactly was labelled "exactly"/确数, which a rounded figure such as 1.1亿 is not.
+    labels = {str(label) for label in ontology.objects(DCDR.exactly, RDFS.label)}
+    assert labels == {"as stated", "按原文"}

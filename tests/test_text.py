@@ -122,7 +122,9 @@ def test_report_and_parts(text: Graph) -> None:
         DCTERMS.title,
         Literal("Digital China Development Report (2020)", lang="en"),
     ) in (text)
-    assert text.value(report, DCTERMS.issued) is None
+    # Released 2021-04-25 (China News Service, Fuzhou); covers the year 2020.
+    assert text.value(report, DCTERMS.issued) == Literal("2021-04-25", datatype=XSD.date)
+    assert text.value(report, DCTERMS.temporal) == Literal("2020", datatype=XSD.gYear)
     parts = set(text.objects(report, DCTERMS.hasPart))
     releases = [line for line in SOURCE.split("\n") if line.startswith("国家互联网信息办公室发布")]
     assert len(parts) == len(releases) == 10
