@@ -241,7 +241,7 @@ def dates_in_text(text: str) -> set[date]:
 
 def _as_date(node: Node | None) -> date | None:
     if isinstance(node, Literal) and isinstance(node.toPython(), date):
-        return node.toPython()  # type: ignore[no-any-return]
+        return node.toPython()
     return None
 
 
