@@ -321,15 +321,6 @@ class Sentence:
 
 SECTION_HEADING = re.compile(r"^\([一二三四五六七八九十]+\).*$", re.MULTILINE)
 PART_HEADING = re.compile(r"^.*第(?P<part>[一二三四五六七八九十]+)部分[::].*$", re.MULTILINE)
-CHINESE_DIGITS = {c: i for i, c in enumerate("一二三四五六七八九十", start=1)}
-
-
-def _chinese_number(numeral: str) -> int:
-    # Only 1–99 occur in part numbers; 十 alone is 10, 十二 is 12, 二十 is 20.
-    if "十" not in numeral:
-        return CHINESE_DIGITS[numeral]
-    tens, _, units = numeral.partition("十")
-    return (CHINESE_DIGITS[tens] if tens else 1) * 10 + (CHINESE_DIGITS[units] if units else 0)
 
 
 def part_context(source: str) -> tuple[int, str]:
@@ -340,7 +331,7 @@ def part_context(source: str) -> tuple[int, str]:
     heading = PART_HEADING.search(source)
     if heading is None:
         return 0, source
-    return _chinese_number(heading.group("part")), source[heading.start() :]
+    return chinese_number(heading.group("part")), source[heading.start() :]
 
 
 def split_sentences(context: str, part: int = 4) -> list[Sentence]:
