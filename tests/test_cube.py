@@ -115,3 +115,25 @@ def test_sdmx_tools_find_values_and_units_through_inferred(
     assert isinstance(value, Literal)
     assert (observation, SDMX_MEASURE.obsValue, value) in inferred
     assert (observation, SDMX_ATTRIBUTE.unitMeasure, unit) in inferred
+
+
+def test_every_observation_has_its_metrics_measure_type(sources: dict[str, Graph]) -> None:
+    facts = sources["facts"]
+    for observation in facts.subjects(RDF.type, DCDR.Observation):
+        metric = facts.value(observation, DCDR.metric)
+        kinds = set(facts.objects(observation, DCDR.measureType))
+        assert kinds and kinds == set(facts.objects(metric, DCDR.measureType)), observation
+
+
+def test_check_catches_an_observation_measure_type_its_metric_lacks(asserted: Graph) -> None:
+    broken = Graph()
+    broken += asserted
+    observation = next(broken.subjects(RDF.type, DCDR.Observation))
+    metric = broken.value(observation, DCDR.metric)
+    wrong = next(
+        kind for kind in (DCDR.Stock, DCDR.Flow) if (metric, DCDR.measureType, kind) not in broken
+    )
+    broken.add((observation, DCDR.measureType, wrong))
+    check = PROJECT.checks_dir / "facts-observation-measure-type.rq"
+    rows = list(broken.query(check.read_text(encoding="utf-8")))
+    assert [row[0] for row in rows] == [observation]  # type: ignore[index]
