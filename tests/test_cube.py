@@ -15,10 +15,20 @@ from rdflib.namespace import RDF, RDFS
 
 from graph.build import ASSERTED, load_sources, merged
 from graph.cube import FIGURES, STRUCTURE, check_files, integrity_problems
-from graph.namespaces import DCDR, QB, SDMX_ATTRIBUTE, SDMX_MEASURE, SKOS
+from graph.namespaces import (
+    DATASET_IRI,
+    DCDR,
+    QB,
+    SDMX_ATTRIBUTE,
+    SDMX_DIMENSION,
+    SDMX_MEASURE,
+    SKOS,
+    VOID,
+)
 from graph.paths import Project
 from graph.problems import Problem
 from graph.reasoning import closure
+from graph.void import Description, meta_graph
 
 FIXTURES = Path(__file__).parent / "cube"
 EXPECT = re.compile(r"^# expect: (ic-\d\d)$", re.MULTILINE)
@@ -115,6 +125,21 @@ def test_sdmx_tools_find_values_and_units_through_inferred(
     assert isinstance(value, Literal)
     assert (observation, SDMX_MEASURE.obsValue, value) in inferred
     assert (observation, SDMX_ATTRIBUTE.unitMeasure, unit) in inferred
+    date = asserted.value(observation, DCDR.refDate)
+    assert date is not None and (observation, SDMX_DIMENSION.refPeriod, date) in inferred
+
+
+def test_closure_states_the_structure_as_the_spec_normalizes_it(inferred: Graph) -> None:
+    """qb:dimension etc. are sub-properties of qb:componentProperty in the qb vocabulary."""
+    properties = set(inferred.objects(None, QB.componentProperty))
+    assert {DCDR.about, DCDR.metric, DCDR.refDate, DCDR.value, DCDR.unit} <= properties
+
+
+def test_dataset_description_links_the_figures_cube(
+    sources: dict[str, Graph], inferred: Graph
+) -> None:
+    meta = meta_graph({**sources, "inferred": inferred}, Description("0", "0" * 64))
+    assert (DATASET_IRI, VOID.subset, FIGURES) in meta
 
 
 def test_every_observation_has_its_metrics_measure_type(sources: dict[str, Graph]) -> None:
