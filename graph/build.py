@@ -19,7 +19,7 @@ from pathlib import Path
 
 from rdflib import Graph
 
-from graph import dumps
+from graph import dumps, figures_table
 from graph.cube import with_cube_links
 from graph.namespaces import graph_iri
 from graph.paths import Project
@@ -195,7 +195,8 @@ def build(project: Project, public_base: str | None = None, log: Log = _quiet) -
     with stages.stage("write"):
         staged = dumps.staging_dir(project.builds_dir, name)
         named = {graph_iri(n): g for n, g in graphs.items()}
-        sizes = dumps.write_dumps(staged, named, void_document(meta, graphs["text"]))
+        tables = figures_table.dist_files(merged(graphs, ASSERTED))
+        sizes = dumps.write_dumps(staged, named, void_document(meta, graphs["text"]), tables)
     written = ", ".join(f"{file} {size / 1024:.0f} KiB" for file, size in sizes.items())
     log(f"write     {stages.times[-1][1]:6.2f} s  {written}, store")
     with stages.stage("publish"):

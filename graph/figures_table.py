@@ -32,7 +32,7 @@ from graph.namespaces import DCDR, DCTERMS, NIF, PROV, QB, RDF, RDFS
 
 LANGUAGES = ("zh", "en")
 CSV_NAME = "figures.csv"
-METADATA_NAME = "figures.csv-metadata.json"
+METADATA_NAME = CSV_NAME + "-metadata.json"
 CSVW_CONTEXT = "http://www.w3.org/ns/csvw"
 
 
@@ -253,12 +253,19 @@ def metadata_bytes(lang: str = "en", csv_name: str = CSV_NAME) -> bytes:
     return (json.dumps(metadata(lang, csv_name), ensure_ascii=False, indent=2) + "\n").encode()
 
 
-def table_files(graph: Graph, lang: str = "en") -> dict[str, bytes]:
-    """File name → bytes of the CSV and its CSVW metadata."""
+def table_files(graph: Graph, lang: str = "en", csv_name: str = CSV_NAME) -> dict[str, bytes]:
+    """File name → bytes of the CSV and its CSVW metadata (`<csv_name>-metadata.json`, where
+    CSVW readers look for it)."""
     return {
-        CSV_NAME: csv_bytes(figure_rows(graph, lang)),
-        METADATA_NAME: metadata_bytes(lang, CSV_NAME),
+        csv_name: csv_bytes(figure_rows(graph, lang)),
+        f"{csv_name}-metadata.json": metadata_bytes(lang, csv_name),
     }
+
+
+def dist_files(graph: Graph) -> dict[str, bytes]:
+    """What `dcdr build` writes into dist/: the table with English labels as `figures.csv`,
+    with Chinese labels as `figures-zh.csv`, each with its metadata."""
+    return {**table_files(graph, "en"), **table_files(graph, "zh", "figures-zh.csv")}
 
 
 def property_columns() -> Sequence[Column]:
