@@ -5,9 +5,16 @@ figures through this module, so that "what counts as a figure" is decided in one
 `dcdr extract FILE` calls `main(path)` to print a draft of candidate observations for a new
 text, so that another part of the report can be curated the same way as Part 4.
 
+Figures written in Chinese numerals are figures too: 三级以上 (at least three levels), 五级
+(five levels), 连续第六年 (the sixth consecutive year: six years). A Chinese numeral counts only
+when a classifier follows it, so that words built on numerals stay words: 一网通办, 一体化,
+四大检察, 全国两会, 第四部分 and the (一) headings carry none. A lone 一 before a classifier is
+the article "a" (一个, 一项), not a count, and is left out unless a qualifier makes it a figure.
+
 What is left out on purpose: dates (2020年, 11月底, 2020年2月), numbers that are names
 (12309中国检察网, 全国12315平台: a bare integer with neither multiplier, percent sign,
-qualifier nor classifier) and ordinals (第6).
+qualifier nor classifier) and ordinals (第6, 第四部分), except the count of a run of years
+(连续第六年).
 """
 
 import re
@@ -57,6 +64,24 @@ CLASSIFIERS = (
 )
 # Calendar words after a number make it a date, not a figure.
 DATE_WORDS = ("年", "月", "日", "号")
+# Classifiers that follow Chinese numerals in the report but not Arabic ones: 级 (administrative
+# levels: 省、市、县三级).
+CHINESE_ONLY_CLASSIFIERS = ("级",)
+CHINESE_DIGITS_VALUE = {
+    "零": 0,
+    "〇": 0,
+    "一": 1,
+    "二": 2,
+    "两": 2,
+    "三": 3,
+    "四": 4,
+    "五": 5,
+    "六": 6,
+    "七": 7,
+    "八": 8,
+    "九": 9,
+}
+CHINESE_POWERS = {"十": 10, "百": 100, "千": 1000}
 
 COMPARATOR_OF_QUALIFIER = {
     "余": "moreThan",
@@ -93,6 +118,8 @@ UNIT_OF_CLASSIFIER: dict[str, URIRef] = {
     "篇": ID["unit/article"],
     "字": ID["unit/character"],
     "人": ID["unit/person"],
+    "级": ID["unit/level"],
+    "年": UNIT["YR"],
 }
 
 
@@ -108,6 +135,21 @@ FIGURE_PATTERN = re.compile(
     rf"(?P<post>{_alternation(INFIX_QUALIFIERS)})?"
     r"(?P<pct>%)?"
     rf"(?P<cls>{_alternation(CLASSIFIERS)})?"
+    rf"(?P<suffix>{_alternation(SUFFIX_QUALIFIERS)})?"
+)
+
+
+# 〇 and 零 are left out of the numeral: they write years digit by digit (二〇二〇年), and the
+# report writes no figure with them.
+CHINESE_NUMERAL = "[一二两三四五六七八九十百千]+"
+CHINESE_FIGURE_PATTERN = re.compile(
+    r"(?P<run>连续第)?"
+    rf"(?P<pre>{_alternation(PREFIX_QUALIFIERS)})?"
+    rf"(?P<num>{CHINESE_NUMERAL})"
+    rf"(?P<infix>{_alternation(INFIX_QUALIFIERS)})?"
+    rf"(?P<mult>{_alternation(list(MULTIPLIERS))})?"
+    rf"(?P<post>{_alternation(INFIX_QUALIFIERS)})?"
+    rf"(?P<cls>{_alternation([*CLASSIFIERS, *CHINESE_ONLY_CLASSIFIERS, '年'])})"
     rf"(?P<suffix>{_alternation(SUFFIX_QUALIFIERS)})?"
 )
 
@@ -150,6 +192,63 @@ def expand(number: str, multiplier: str = "") -> Decimal:
     return value.quantize(Decimal(1)) if value == value.to_integral_value() else value.normalize()
 
 
+def chinese_number(numeral: str) -> int:
+    """The value of a Chinese numeral below 10,000 (三 → 3, 十二 → 12, 一百二十 → 120)."""
+    total = 0
+    digit: int | None = None
+    for char in numeral:
+        if char in "零〇" and digit is None:
+            continue  # a place holder between powers: 两千零五
+        if char in CHINESE_DIGITS_VALUE:
+            if digit is not None:
+                raise FigureError(f"not a Chinese numeral: {numeral!r}")
+            digit = CHINESE_DIGITS_VALUE[char]
+        elif char in CHINESE_POWERS:
+            total += (1 if digit is None else digit) * CHINESE_POWERS[char]
+            digit = None
+        else:
+            raise FigureError(f"not a Chinese numeral: {numeral!r}")
+    return total + (digit or 0)
+
+
+def _chinese_is_excluded(text: str, match: re.Match[str]) -> bool:
+    before = text[match.start() - 1 : match.start()] if match.start() > 0 else ""
+    run = match.group("run") is not None
+    if match.group("cls") == "年":
+        # 连续第六年 counts years; any other numeral before 年 is part of a date.
+        return not run
+    if run:
+        return True
+    if before == "第":
+        return True  # an ordinal: 第四部分
+    # A numeral glued to another numeral word (十一五, 二〇二〇) is a name or a date.
+    if before in CHINESE_DIGITS_VALUE or before in CHINESE_POWERS:
+        return True
+    approximate = match.group("pre") or match.group("infix") or match.group("post")
+    return match.group("num") == "一" and not (approximate or match.group("suffix"))
+
+
+def _chinese_figure(match: re.Match[str]) -> Figure:
+    qualifiers = [
+        match.group(name)
+        for name in ("pre", "infix", "post", "suffix")
+        if match.group(name) is not None
+    ]
+    comparator = COMPARATOR_OF_QUALIFIER[qualifiers[0]] if qualifiers else "exactly"
+    multiplier = match.group("mult") or ""
+    return Figure(
+        text=match.group(0),
+        start=match.start(),
+        end=match.end(),
+        number=match.group("num"),
+        multiplier=multiplier,
+        value=expand(str(chinese_number(match.group("num"))), multiplier),
+        qualifier=qualifiers[0] if qualifiers else None,
+        comparator=comparator,
+        classifier=match.group("cls"),
+    )
+
+
 def _is_excluded(text: str, match: re.Match[str]) -> bool:
     start, end = match.start("num"), match.end("num")
     after = text[end : end + 1]
@@ -187,13 +286,17 @@ def _figure(match: re.Match[str]) -> Figure:
 
 
 def find_figures(text: str) -> list[Figure]:
-    """Every figure in `text`, in order, without dates, names and ordinals."""
-    figures = []
-    for match in FIGURE_PATTERN.finditer(text):
-        if _is_excluded(text, match):
-            continue
-        figures.append(_figure(match))
-    return figures
+    """Every figure in `text`, in Arabic or Chinese numerals, in order, without dates, names and
+    ordinals."""
+    figures = [
+        _figure(match) for match in FIGURE_PATTERN.finditer(text) if not _is_excluded(text, match)
+    ]
+    figures += [
+        _chinese_figure(match)
+        for match in CHINESE_FIGURE_PATTERN.finditer(text)
+        if not _chinese_is_excluded(text, match)
+    ]
+    return sorted(figures, key=lambda figure: figure.start)
 
 
 def parse_figure(stated: str) -> Figure:
@@ -309,7 +412,10 @@ def draft_observations(source: str) -> Graph:
                 (
                     node,
                     RDFS.comment,
-                    Literal(f"TODO dcdr:about, dcdr:metric, asOf/period; context offset {offset}"),
+                    Literal(
+                        "TODO dcdr:about, dcdr:metric, asOf/period, refDate, timeBasis; "
+                        f"context offset {offset}"
+                    ),
                 )
             )
     return draft

@@ -41,14 +41,20 @@ TOP = 6
 MIN_BAR = 2.0
 
 
+class IncomparableFigures(ValueError):
+    """Figures of different measure types or units were asked to share one chart."""
+
+
 @dataclass(frozen=True)
 class ChartItem:
-    """One figure to draw."""
+    """One figure to draw, with what makes it comparable: its unit and measure type."""
 
     label: str
     value: Decimal
     value_text: str
     href: str | None = None
+    unit: str = ""
+    measure_type: str = ""
 
 
 @dataclass(frozen=True)
@@ -78,7 +84,14 @@ class BarChart:
 
 
 def bar_chart(title: str, items: list[ChartItem]) -> BarChart | None:
-    """Lays out one bar per item, largest first; None when there is nothing to compare."""
+    """Lays out one bar per item, largest first; None when there is nothing to compare.
+
+    Bars side by side say "this is larger than that", which is false of a stock beside a flow
+    or of 人次 beside 次: items of more than one unit or measure type raise IncomparableFigures.
+    """
+    kinds = {(item.unit, item.measure_type) for item in items}
+    if len(kinds) > 1:
+        raise IncomparableFigures(f"{title}: figures of {len(kinds)} units or measure types")
     if len(items) < 2:
         return None
     ordered = sorted(items, key=lambda item: (-item.value, item.label))
@@ -116,15 +129,17 @@ def shorten(text: str, limit: int = 22) -> str:
 
 
 def comparable_charts(rows: Sequence[FigureRow]) -> list[BarChart]:
-    """One chart per metric and unit that has several numeric figures.
+    """One chart per metric, unit and measure type that has several numeric figures.
 
-    Figures of one metric in one unit are comparable; bars are named after what each figure is
-    about, with its date when one entity has several figures of the metric.
+    Figures of one metric in one unit and of one measure type are comparable; bars are named
+    after what each figure is about, with its date when one entity has several figures of the
+    metric.
     """
-    groups: dict[tuple[str, str], list[FigureRow]] = {}
+    groups: dict[tuple[str, str, str], list[FigureRow]] = {}
     for row in rows:
         if isinstance(row.value, int | float | Decimal) and not isinstance(row.value, bool):
-            groups.setdefault((row.metric_iri, row.unit_iri), []).append(row)
+            key = (row.metric_iri, row.unit_iri, row.measure_type_iri)
+            groups.setdefault(key, []).append(row)
     charts = []
     for group in groups.values():
         if len(group) < 2:
@@ -142,6 +157,8 @@ def comparable_charts(rows: Sequence[FigureRow]) -> list[BarChart]:
                     value=Decimal(str(row.value)),
                     value_text=row.value_text,
                     href=row.obs.href,
+                    unit=row.unit_iri,
+                    measure_type=row.measure_type_iri,
                 )
             )
         metric = group[0].metric.label if group[0].metric else ""
@@ -181,6 +198,7 @@ class FigureRow:
     highlighted: Highlighted | None
     metric_iri: str = ""
     unit_iri: str = ""
+    measure_type_iri: str = ""
 
 
 def highlight(
@@ -213,12 +231,13 @@ def _int_or_none(term: Node | None) -> int | None:
         return None
 
 
-FIGURE_QUERY = """SELECT ?obs ?about ?metric ?value ?unit ?comparator ?asOf ?period ?statedAs
-       ?sentence ?text ?sbegin ?mbegin ?mend WHERE {{
+FIGURE_QUERY = """SELECT ?obs ?about ?metric ?measureType ?value ?unit ?comparator ?asOf ?period
+       ?statedAs ?sentence ?text ?sbegin ?mbegin ?mend WHERE {{
   {pattern}
   ?obs dcdr:value ?value .
   OPTIONAL {{ ?obs dcdr:about ?about }}
-  OPTIONAL {{ ?obs dcdr:metric ?metric }}
+  OPTIONAL {{ ?obs dcdr:metric ?metric .
+             OPTIONAL {{ ?metric dcdr:measureType ?measureType }} }}
   OPTIONAL {{ ?obs dcdr:unit ?unit }}
   OPTIONAL {{ ?obs dcdr:comparator ?comparator }}
   OPTIONAL {{ ?obs dcdr:asOf ?asOf }}
@@ -280,6 +299,7 @@ def figures(pattern: str, lang: str) -> list[FigureRow]:
                 highlighted=highlighted,
                 metric_iri=str(row.get("metric", "")),
                 unit_iri=unit_iri,
+                measure_type_iri=str(row.get("measureType", "")),
             )
         )
     return result

@@ -25,7 +25,7 @@ def _copy(graph: Graph) -> Graph:
 
 def test_every_figure_of_part_four_is_covered(union: Graph) -> None:
     assert coverage_problems(union) == []
-    assert coverage_summary(union) == (71, 71)
+    assert coverage_summary(union) == (74, 74)
 
 
 def test_deleting_one_observation_fails_coverage(union: Graph) -> None:
@@ -61,3 +61,11 @@ def test_a_new_figure_in_a_sentence_is_reported() -> None:
     graph.add((observation, DCDR.value, Literal(500000000)))
     graph.add((observation, PROV.wasDerivedFrom, sentence))
     assert coverage_problems(graph) == []
+
+
+def test_a_figure_in_chinese_numerals_needs_its_observation(union: Graph) -> None:
+    broken = _copy(union)
+    broken.remove((ID["observation/netizen-suggestion-campaign-consecutive-years"], None, None))
+    problems = coverage_problems(broken)
+    assert [p.focus for p in problems] == [str(ID["sentence/p4-s4-04"])]
+    assert "连续第六年" in problems[0].message

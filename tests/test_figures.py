@@ -7,6 +7,7 @@ import pytest
 
 from graph.figures import (
     FigureError,
+    chinese_number,
     expand,
     find_figures,
     main,
@@ -81,7 +82,7 @@ def test_expand_rejects_garbage_and_parse_rejects_two_figures() -> None:
         parse_figure("2020年")
 
 
-def test_part_four_has_71_figures_in_39_sentences() -> None:
+def test_part_four_has_74_figures_in_39_sentences() -> None:
     part, context = part_context(SOURCE_FILE.read_text(encoding="utf-8"))
     sentences = split_sentences(context, part)
     assert part == 4
@@ -90,7 +91,8 @@ def test_part_four_has_71_figures_in_39_sentences() -> None:
     seventh = next(s for s in sentences if s.slug == "p4-s4-07")
     assert seventh.text.startswith("截至2020年底,中国审判流程信息公开网")
     assert seventh.text.endswith("1152万余份。")
-    assert sum(len(find_figures(s.text)) for s in sentences) == 71
+    # 71 in Arabic numerals and three in Chinese ones (三级以上, 五级, 连续第六年).
+    assert sum(len(find_figures(s.text)) for s in sentences) == 74
 
 
 def test_main_prints_a_turtle_draft(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -108,3 +110,53 @@ def test_main_reports_a_missing_file_without_traceback(
 ) -> None:
     assert main(tmp_path / "missing.txt") == 2
     assert "no such file" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("text", "value", "comparator", "classifier"),
+    [
+        ("三级以上", Decimal(3), "atLeast", "级"),
+        ("五级", Decimal(5), "exactly", "级"),
+        ("连续第六年", Decimal(6), "exactly", "年"),
+        ("近十二个", Decimal(12), "nearly", "个"),
+        ("三百余万项", Decimal(3000000), "moreThan", "项"),
+    ],
+)
+def test_figures_in_chinese_numerals_are_read(
+    text: str, value: Decimal, comparator: str, classifier: str
+) -> None:
+    figure = parse_figure(text)
+    assert (figure.value, figure.comparator, figure.classifier) == (value, comparator, classifier)
+
+
+@pytest.mark.parametrize(
+    ("numeral", "value"),
+    [("三", 3), ("十", 10), ("十二", 12), ("二十", 20), ("一百二十", 120), ("两千零五", 2005)],
+)
+def test_chinese_number(numeral: str, value: int) -> None:
+    assert chinese_number(numeral) == value
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "上海“一网通办”",
+        "全国一体化政务服务平台",
+        "第四部分",
+        "(一)顶层设计",
+        "“四大检察”全面协调发展",
+        "全国两会前",
+        "建设统一的信息资源库",
+        "形成一个平台",
+        "二〇二〇年",
+        "第六年",
+    ],
+)
+def test_words_built_on_chinese_numerals_are_not_figures(text: str) -> None:
+    assert find_figures(text) == []
+
+
+def test_the_release_has_exactly_three_figures_in_chinese_numerals() -> None:
+    source = SOURCE_FILE.read_text(encoding="utf-8")
+    chinese = [f.text for f in find_figures(source) if not f.number[0].isdigit()]
+    assert chinese == ["三级以上", "五级", "连续第六年"]

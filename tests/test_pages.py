@@ -114,6 +114,59 @@ def test_bar_chart_layout() -> None:
     assert charts.bar_chart("t", items[:1]) is None
 
 
+@pytest.mark.parametrize(
+    ("second_unit", "second_type"),
+    [("unit/occurrence", "dcdr:Stock"), ("unit/person-time", "dcdr:Flow")],
+    ids=["two-units", "two-measure-types"],
+)
+def test_bar_chart_refuses_figures_that_cannot_be_compared(
+    second_unit: str, second_type: str
+) -> None:
+    # 530亿人次 to the end of 2020 beside 8100万次 (times) or 7247万人次 in 2020 alone.
+    items = [
+        charts.ChartItem(
+            "a", Decimal(530), "530", unit="unit/person-time", measure_type="dcdr:Stock"
+        ),
+        charts.ChartItem("b", Decimal(81), "81", unit=second_unit, measure_type=second_type),
+    ]
+    with pytest.raises(charts.IncomparableFigures):
+        charts.bar_chart("t", items)
+
+
+def _figure_row(name: str, value: int, measure_type: str) -> charts.FigureRow:
+    link = charts.Link(iri=name, label=name, href=None, compact=name, external=False)
+    return charts.FigureRow(
+        obs=link,
+        about=link,
+        metric=link,
+        unit=link,
+        value=value,
+        value_text=str(value),
+        stated_as="",
+        comparator="",
+        date="",
+        sentence=None,
+        highlighted=None,
+        metric_iri="metric/m",
+        unit_iri="unit/person-time",
+        measure_type_iri=measure_type,
+    )
+
+
+def test_comparable_charts_draw_stocks_and_flows_apart() -> None:
+    rows = [
+        _figure_row("s1", 530, "Stock"),
+        _figure_row("s2", 319, "Stock"),
+        _figure_row("f1", 72, "Flow"),
+        _figure_row("f2", 10, "Flow"),
+    ]
+    drawn = charts.comparable_charts(rows)
+    assert sorted(sorted(bar.label for bar in chart.bars) for chart in drawn) == [
+        ["f1", "f2"],
+        ["s1", "s2"],
+    ]
+
+
 def test_highlight_prefers_offsets_and_falls_back_to_the_text() -> None:
     text = "访问量超过319亿人次。"
     by_offsets = charts.highlight(text, "", 100, (105, 111))
