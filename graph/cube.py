@@ -97,15 +97,14 @@ _INSTANTIATE = re.compile(r"^# instantiate \$(\w+) with: (.+)$", re.MULTILINE)
 _PROLOGUE = re.compile(r"^\s*(PREFIX|BASE)\b.*$", re.MULTILINE | re.IGNORECASE)
 
 
-def observation_links(facts: Graph, metric_types: Graph | None = None) -> list[Triple]:
+def observation_links(facts: Graph) -> list[Triple]:
     """The cube triples each observation of `facts` gets: `qb:dataSet` and, where its metric
-    has one (looked up in `metric_types`, default `facts`), `dcdr:measureType`."""
-    types = facts if metric_types is None else metric_types
+    (in `facts` too) has one, `dcdr:measureType`."""
     added: list[Triple] = []
     for observation in sorted(set(facts.subjects(RDF.type, DCDR.Observation)), key=str):
         added.append((observation, QB.dataSet, FIGURES))
         for metric in facts.objects(observation, DCDR.metric):
-            for kind in types.objects(metric, DCDR.measureType):
+            for kind in facts.objects(metric, DCDR.measureType):
                 added.append((observation, DCDR.measureType, kind))
     return added
 

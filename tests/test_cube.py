@@ -7,6 +7,7 @@ its OWL-RL closure added, then the spec's normalization (graph.cube).
 """
 
 import re
+import shutil
 from pathlib import Path
 
 import pytest
@@ -29,6 +30,7 @@ from graph.paths import Project
 from graph.problems import Problem
 from graph.reasoning import closure
 from graph.void import Description, meta_graph
+from tests.conftest import run_dcdr
 
 FIXTURES = Path(__file__).parent / "cube"
 EXPECT = re.compile(r"^# expect: (ic-\d\d)$", re.MULTILINE)
@@ -162,3 +164,19 @@ def test_check_catches_an_observation_measure_type_its_metric_lacks(asserted: Gr
     check = PROJECT.checks_dir / "facts-observation-measure-type.rq"
     rows = list(broken.query(check.read_text(encoding="utf-8")))
     assert [row[0] for row in rows] == [observation]  # type: ignore[index]
+
+
+def test_validate_names_the_failed_constraint_of_a_broken_cube(mini: Project) -> None:
+    """The mini project has no cube structure of its own (IC-2 fails for the figures data
+    set its observations join); the broken fixture's duplicate must be reported by name."""
+    folder = mini.checks_dir / "cube"
+    folder.mkdir(parents=True)
+    for path in CHECKS:
+        shutil.copy(path, folder / path.name)
+    shutil.copy(FIXTURES / "invalid-ic-12-duplicate-observations.ttl", mini.facts_dir / "c.ttl")
+    done = run_dcdr(["validate"], mini)
+    line = (
+        "[cube ic-12-no-duplicate-observations] <http://example.org/cube#o1>: "
+        "duplicate=<http://example.org/cube#o2>, dataSet=<http://example.org/cube#dataset>"
+    )
+    assert (done.returncode, line in done.stdout.splitlines()) == (1, True)
