@@ -28,12 +28,12 @@ from rdflib import Graph, Literal, URIRef
 from rdflib.term import Node
 
 from graph.cube import FIGURES
-from graph.namespaces import DCDR, DCTERMS, NIF, PROV, QB, RDF, RDFS
+from graph.namespaces import CSVW_CONTEXT, DCDR, DCTERMS, NIF, PROV, QB, RDF, RDFS
+from graph.void import LICENSE
 
 LANGUAGES = ("zh", "en")
 CSV_NAME = "figures.csv"
 METADATA_NAME = CSV_NAME + "-metadata.json"
-CSVW_CONTEXT = "http://www.w3.org/ns/csvw"
 
 
 @dataclass(frozen=True)
@@ -238,7 +238,7 @@ def metadata(lang: str = "en", csv_name: str = CSV_NAME) -> dict[str, Any]:
             {"@value": "《数字中国发展报告(2020年)》第四部分数据", "@language": "zh"},
         ],
         "dc:source": {"@id": str(FIGURES)},
-        "dc:license": {"@id": "https://creativecommons.org/licenses/by/4.0/"},
+        "dc:license": {"@id": str(LICENSE)},
         "dialect": {"encoding": "utf-8", "header": True},
         "tableSchema": {
             "aboutUrl": "{+observation}",
