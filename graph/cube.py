@@ -141,8 +141,10 @@ def instances(store: Any, text: str) -> list[str]:
     prologue = "\n".join(match.group(0) for match in _PROLOGUE.finditer(text))
     values = [row[0] for row in store.query(f"{prologue}\n{select}")]
     body = text.replace(found.group(0), "")
+    variable = re.compile(rf"\${name}\b")
+    # Split and joined, not re.sub: an IRI is text to insert, never a replacement pattern.
     return [
-        re.sub(rf"\${name}\b", f"<{value.value}>", body)
+        f"<{value.value}>".join(variable.split(body))
         for value in values
         if isinstance(value, pyoxigraph.NamedNode)
     ]
