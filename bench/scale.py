@@ -105,6 +105,8 @@ def synthetic_quads(units: int) -> list[ox.Quad]:
         add_fact(metric, n(RDFS.label), ox.Literal(f"合成指标{k}", language="zh"))
         add_fact(metric, n(RDFS.label), ox.Literal(f"synthetic metric {k}", language="en"))
         add_fact(metric, n(SKOS.broader), n(ID[f"metric/{BROADER[k % len(BROADER)]}"]))
+        # Every synthetic figure is a running total at a year's end (累计…截至…年底).
+        add_fact(metric, n(DCDR.measureType), n(DCDR.Stock))
     for u in range(units):
         report, part, section, paragraph = u // 20000, u // 2000, u // 200, u // 20
         year = 2021 + report
@@ -139,6 +141,8 @@ def synthetic_quads(units: int) -> list[ox.Quad]:
         add_fact(obs, n(DCDR.unit), n(UNITS[u % len(UNITS)]))
         add_fact(obs, n(DCDR.comparator), n(COMPARATORS[u % len(COMPARATORS)]))
         add_fact(obs, n(DCDR.asOf), ox.Literal(f"{year}-12-31", datatype=date))
+        add_fact(obs, n(DCDR.refDate), ox.Literal(f"{year}-12-31", datatype=date))
+        add_fact(obs, n(DCDR.timeBasis), n(DCDR.statedInSentence))
         add_fact(obs, n(DCDR.statedAs), ox.Literal(stated, language="zh"))
         add_fact(obs, n(PROV.wasDerivedFrom), sentence)
     return quads

@@ -228,27 +228,6 @@ def _chinese_is_excluded(text: str, match: re.Match[str]) -> bool:
     return match.group("num") == "一" and not (approximate or match.group("suffix"))
 
 
-def _chinese_figure(match: re.Match[str]) -> Figure:
-    qualifiers = [
-        match.group(name)
-        for name in ("pre", "infix", "post", "suffix")
-        if match.group(name) is not None
-    ]
-    comparator = COMPARATOR_OF_QUALIFIER[qualifiers[0]] if qualifiers else "exactly"
-    multiplier = match.group("mult") or ""
-    return Figure(
-        text=match.group(0),
-        start=match.start(),
-        end=match.end(),
-        number=match.group("num"),
-        multiplier=multiplier,
-        value=expand(str(chinese_number(match.group("num"))), multiplier),
-        qualifier=qualifiers[0] if qualifiers else None,
-        comparator=comparator,
-        classifier=match.group("cls"),
-    )
-
-
 def _is_excluded(text: str, match: re.Match[str]) -> bool:
     start, end = match.start("num"), match.end("num")
     after = text[end : end + 1]
@@ -263,7 +242,8 @@ def _is_excluded(text: str, match: re.Match[str]) -> bool:
     return bare
 
 
-def _figure(match: re.Match[str]) -> Figure:
+def _figure(match: re.Match[str], value: Decimal, classifier: str | None) -> Figure:
+    """The figure a match of FIGURE_PATTERN or CHINESE_FIGURE_PATTERN writes, worth `value`."""
     qualifiers = [
         match.group(name)
         for name in ("pre", "infix", "post", "suffix")
@@ -271,14 +251,13 @@ def _figure(match: re.Match[str]) -> Figure:
     ]
     # The first qualifier decides: the text never stacks two that disagree.
     comparator = COMPARATOR_OF_QUALIFIER[qualifiers[0]] if qualifiers else "exactly"
-    classifier = "%" if match.group("pct") else match.group("cls")
     return Figure(
         text=match.group(0),
         start=match.start(),
         end=match.end(),
         number=match.group("num"),
         multiplier=match.group("mult") or "",
-        value=expand(match.group("num"), match.group("mult") or ""),
+        value=value,
         qualifier=qualifiers[0] if qualifiers else None,
         comparator=comparator,
         classifier=classifier,
@@ -289,10 +268,20 @@ def find_figures(text: str) -> list[Figure]:
     """Every figure in `text`, in Arabic or Chinese numerals, in order, without dates, names and
     ordinals."""
     figures = [
-        _figure(match) for match in FIGURE_PATTERN.finditer(text) if not _is_excluded(text, match)
+        _figure(
+            match,
+            expand(match.group("num"), match.group("mult") or ""),
+            "%" if match.group("pct") else match.group("cls"),
+        )
+        for match in FIGURE_PATTERN.finditer(text)
+        if not _is_excluded(text, match)
     ]
     figures += [
-        _chinese_figure(match)
+        _figure(
+            match,
+            expand(str(chinese_number(match.group("num"))), match.group("mult") or ""),
+            match.group("cls"),
+        )
         for match in CHINESE_FIGURE_PATTERN.finditer(text)
         if not _chinese_is_excluded(text, match)
     ]
@@ -321,15 +310,6 @@ class Sentence:
 
 SECTION_HEADING = re.compile(r"^\([一二三四五六七八九十]+\).*$", re.MULTILINE)
 PART_HEADING = re.compile(r"^.*第(?P<part>[一二三四五六七八九十]+)部分[::].*$", re.MULTILINE)
-CHINESE_DIGITS = {c: i for i, c in enumerate("一二三四五六七八九十", start=1)}
-
-
-def _chinese_number(numeral: str) -> int:
-    # Only 1–99 occur in part numbers; 十 alone is 10, 十二 is 12, 二十 is 20.
-    if "十" not in numeral:
-        return CHINESE_DIGITS[numeral]
-    tens, _, units = numeral.partition("十")
-    return (CHINESE_DIGITS[tens] if tens else 1) * 10 + (CHINESE_DIGITS[units] if units else 0)
 
 
 def part_context(source: str) -> tuple[int, str]:
@@ -340,7 +320,7 @@ def part_context(source: str) -> tuple[int, str]:
     heading = PART_HEADING.search(source)
     if heading is None:
         return 0, source
-    return _chinese_number(heading.group("part")), source[heading.start() :]
+    return chinese_number(heading.group("part")), source[heading.start() :]
 
 
 def split_sentences(context: str, part: int = 4) -> list[Sentence]:

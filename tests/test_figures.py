@@ -160,3 +160,18 @@ def test_the_release_has_exactly_three_figures_in_chinese_numerals() -> None:
     source = SOURCE_FILE.read_text(encoding="utf-8")
     chinese = [f.text for f in find_figures(source) if not f.number[0].isdigit()]
     assert chinese == ["三级以上", "五级", "连续第六年"]
+
+
+def test_main_drafts_figures_in_chinese_numerals(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    source = tmp_path / "part.txt"
+    source.write_text(
+        "报告第十二部分:标题\n(一)小节\n平台覆盖省、市、县三级以上,连续第六年开展一网通办。\n"
+    )
+    assert main(source) == 0
+    out = capsys.readouterr().out
+    assert "2 candidate observation(s)" in out
+    assert "sentence/p12-s1-01" in out
+    assert '"三级以上"@zh' in out and "unit/level" in out
+    assert '"连续第六年"@zh' in out and "unit:YR" in out
