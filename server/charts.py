@@ -232,7 +232,7 @@ def _int_or_none(term: Node | None) -> int | None:
 
 
 FIGURE_QUERY = """SELECT ?obs ?about ?metric ?measureType ?value ?unit ?comparator ?asOf ?period
-       ?statedAs ?sentence ?text ?sbegin ?mbegin ?mend WHERE {{
+       ?refDate ?timeBasis ?statedAs ?sentence ?text ?sbegin ?mbegin ?mend WHERE {{
   {pattern}
   ?obs dcdr:value ?value .
   OPTIONAL {{ ?obs dcdr:about ?about }}
@@ -242,6 +242,8 @@ FIGURE_QUERY = """SELECT ?obs ?about ?metric ?measureType ?value ?unit ?comparat
   OPTIONAL {{ ?obs dcdr:comparator ?comparator }}
   OPTIONAL {{ ?obs dcdr:asOf ?asOf }}
   OPTIONAL {{ ?obs dcdr:period ?period }}
+  OPTIONAL {{ ?obs dcdr:refDate ?refDate }}
+  OPTIONAL {{ ?obs dcdr:timeBasis ?timeBasis }}
   OPTIONAL {{ ?obs dcdr:statedAs ?statedAs }}
   OPTIONAL {{ ?obs prov:wasDerivedFrom ?sentence . ?sentence nif:anchorOf ?text .
              OPTIONAL {{ ?sentence nif:beginIndex ?sbegin }} }}
@@ -258,7 +260,7 @@ def figures(pattern: str, lang: str) -> list[FigureRow]:
         first.setdefault(str(row["obs"]), row)
     mentioned: set[str] = set(first)
     for row in first.values():
-        for key in ("about", "metric", "unit"):
+        for key in ("about", "metric", "unit", "timeBasis"):
             if key in row:
                 mentioned.add(str(row[key]))
     labels = fetch_labels(mentioned)
@@ -275,6 +277,11 @@ def figures(pattern: str, lang: str) -> list[FigureRow]:
             date = f"{i18n.translate('obs.asof', lang)} {row['asOf']}"
         elif "period" in row:
             date = f"{i18n.translate('obs.period', lang)} {row['period']}"
+        elif "refDate" in row:
+            # No date in the figure's own sentence: its reference date, and on what basis
+            # (the basis's label in the page's language, from the ontology).
+            basis = make_link(str(row["timeBasis"]), labels, lang) if "timeBasis" in row else None
+            date = f"{row['refDate']} ({basis.label})" if basis else str(row["refDate"])
         highlighted = None
         if "text" in row:
             mention = None

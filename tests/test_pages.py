@@ -133,6 +133,25 @@ def test_bar_chart_refuses_figures_that_cannot_be_compared(
         charts.bar_chart("t", items)
 
 
+OFFICE = "https://w3id.org/dcdr/id/agency/state-council-general-office-inspection-office"
+PILOT = "https://w3id.org/dcdr/id/observation/website-consolidation-pilot-regions-completed"
+
+
+def test_figure_without_a_date_in_its_sentence_shows_its_reference_date_and_basis(
+    real_dist: Path,
+) -> None:
+    # 10万余条 (p4-s6-04) is dated by the sentence before it, 11个 (p4-s1-04) by nothing.
+    app = fx.make_app(real_dist)
+    try:
+        with app.test_request_context("/?lang=en"):
+            office = charts.figures(f"?obs dcdr:about <{OFFICE}> .", "en")
+            pilot = charts.figures(f"VALUES ?obs {{ <{PILOT}> }}", "en")
+    finally:
+        fx.close_app(app)
+    assert {row.date for row in office} == {"2020-12-31 (stated in context)"}
+    assert [row.date for row in pilot] == ["2020-12-31 (report coverage)"]
+
+
 def _figure_row(name: str, value: int, measure_type: str) -> charts.FigureRow:
     link = charts.Link(iri=name, label=name, href=None, compact=name, external=False)
     return charts.FigureRow(
