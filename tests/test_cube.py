@@ -180,3 +180,13 @@ def test_validate_names_the_failed_constraint_of_a_broken_cube(mini: Project) ->
         "duplicate=<http://example.org/cube#o2>, dataSet=<http://example.org/cube#dataset>"
     )
     assert (done.returncode, line in done.stdout.splitlines()) == (1, True)
+
+
+def test_the_only_dimensions_are_about_metric_and_reference_date(asserted: Graph) -> None:
+    """asOf and period stay the report's words, not dimensions (two optional dimensions cannot
+    both be required, IC-11)."""
+    declared = {
+        p for p in asserted.subjects(RDF.type, QB.DimensionProperty) if str(p).startswith(DCDR)
+    }
+    in_structure = set(asserted.objects(None, QB.dimension))
+    assert declared == in_structure == {DCDR.about, DCDR.metric, DCDR.refDate}
