@@ -104,3 +104,6 @@ PREFIXES["dcdrsh"] = SHAPES
 # Result and RDF format IRIs (W3C "Unique URIs for File Formats"), used by the service
 # description's sd:resultFormat.
 FORMATS = Namespace("http://www.w3.org/ns/formats/")
+
+# The JSON-LD context of W3C CSV on the Web metadata documents (the figures table).
+CSVW_CONTEXT = "http://www.w3.org/ns/csvw"
