@@ -34,10 +34,8 @@ from werkzeug.exceptions import BadRequest, ServiceUnavailable
 
 from graph import paths
 from graph.namespaces import DATASET_IRI, DCDR
-
-from . import charts, i18n, resources, search
-from .errors import render_error
-from .store import (
+from server.errors import render_error
+from server.stores.store import (
     DatasetSpec,
     NotAcceptable,
     QueryRefused,
@@ -46,6 +44,8 @@ from .store import (
     StoreError,
     StoreUnavailable,
 )
+
+from . import charts, i18n, resources, search
 
 bp = Blueprint(
     "pages",

@@ -8,7 +8,7 @@ verb), and a keyword can only be a bare word outside strings, IRIs and comments.
 lexer meets text it cannot tokenize it stays on the safe side: a stray quote turns the rest of
 the text into words, so a SERVICE hidden behind it is still seen and refused.
 
-The lexer also gives two facts used to pick where a query runs (server/oxigraph_store.py):
+The lexer also gives two facts used to pick where a query runs (server/stores/oxigraph_store.py):
 whether its triple patterns fall apart into unrelated groups (a cartesian product, which can be
 arbitrarily slow), and a digest of its tokens that stays the same across comments and white
 space.
