@@ -11,6 +11,13 @@ a byte a second then stop the server. Here the request head is read by granian's
 answers repeated GET queries from the response cache without any thread hop (the bulk of the
 speed-up measured in docs/performance.md).
 
+Measured again for issue 15 against granian's WSGI interface with the same app (the caching
+and the direct answer would be WSGI middleware there, after the body is read, so they change
+nothing here): in the slow-client regression scenario (`bench/slow_clients.py`, 2 workers × 2
+threads, 6 tricklers) the WSGI server let the body tricklers hold its threads to their last
+byte and made an ordinary GET wait 16 s in each of three runs, where this bridge answered
+every GET within 10 ms and cut every trickler off after 3–4 s. So the bridge stays.
+
 The app is created once in the main process, so a bad `dist/` stops the start-up with one clear
 message before any worker forks; each worker then starts its own pool of query processes.
 """
