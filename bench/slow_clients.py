@@ -30,6 +30,11 @@ import requests
 
 PROJECT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT))
+
+# The regression test's own slow client: a trickler that the server never cuts off sends its
+# whole request (18 bytes, 18 s) and then gets an answer, which counts as "never".
+from tests.reliability.test_serving_regressions import _slow_client  # noqa: E402
+
 WORKERS, THREADS, SLOW = 2, 2, 6
 
 
@@ -95,39 +100,13 @@ def start(interface: str, dist: Path, port: int, read_timeout: float) -> subproc
     raise SystemExit(f"the {interface} server did not start")
 
 
-def slow_client(port: int, with_body: bool, stop: threading.Event, limit: float) -> float | None:
-    body = b"query=ASK%20%7B%7D"
-    head = b"POST /sparql HTTP/1.1\r\nHost: x\r\n"
-    head += b"Content-Type: application/x-www-form-urlencoded\r\n"
-    head += b"Content-Length: %d\r\n\r\n" % len(body)
-    started = time.monotonic()
-    with socket.create_connection(("127.0.0.1", port), timeout=1) as connection:
-        pending = body if with_body else head + body
-        if with_body:
-            connection.sendall(head)
-        for byte in pending:
-            if stop.is_set() or time.monotonic() - started > limit:
-                return None
-            try:
-                connection.sendall(bytes([byte]))
-                answer = connection.recv(64)
-            except TimeoutError:
-                continue
-            except OSError:
-                return time.monotonic() - started
-            if not answer or answer.startswith(b"HTTP/1.1 408"):
-                return time.monotonic() - started
-            return None  # answered as if the request were whole: it waited for us
-    return None
-
-
 def scenario(port: int, read_timeout: float) -> tuple[list[float], list[float | None]]:
     stop = threading.Event()
     ended: list[float | None] = [None] * SLOW
     limit = read_timeout + 15
 
     def trickle(number: int) -> None:
-        ended[number] = slow_client(port, number % 2 == 1, stop, limit)
+        ended[number] = _slow_client(port, number % 2 == 1, stop)
 
     clients = [threading.Thread(target=trickle, args=(n,)) for n in range(SLOW)]
     for client in clients:

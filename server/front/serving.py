@@ -15,7 +15,7 @@ Measured again for issue 15 against granian's WSGI interface with the same app (
 and the direct answer would be WSGI middleware there, after the body is read, so they change
 nothing here): in the slow-client regression scenario (`bench/slow_clients.py`, 2 workers × 2
 threads, 6 tricklers) the WSGI server let the body tricklers hold its threads to their last
-byte and made an ordinary GET wait 16 s in each of three runs, where this bridge answered
+byte and made an ordinary GET wait 16 s in each of four runs, where this bridge answered
 every GET within 10 ms and cut every trickler off after 3–4 s. So the bridge stays.
 
 The app is created once in the main process, so a bad `dist/` stops the start-up with one clear
