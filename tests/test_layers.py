@@ -22,6 +22,7 @@ ROOT = Path(__file__).resolve().parent.parent
 # (protocol and pages) is forbidden.
 RANKS = {"base": 0, "stores": 1, "protocol": 2, "pages": 2, "app": 3, "front": 4}
 BASE_MODULES = {"server.config", "server.errors", "server.accesslog"}
+WEB = {"flask", "werkzeug", "jinja2", "flask_babel"}
 
 
 def room_of(module: str) -> str:
@@ -160,3 +161,19 @@ def test_an_added_import_circle_is_caught(tree_copy: Path) -> None:
         "server.stores.executor",
         "server.stores.cpu_placement",
     ] in (circles(import_graph(tree_copy)))
+
+
+def test_stores_import_no_flask() -> None:
+    """Query worker processes import `server.stores` and must start without Flask."""
+    found = []
+    for path in sorted((ROOT / "server/stores").glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            names = (
+                [alias.name for alias in node.names]
+                if isinstance(node, ast.Import)
+                else [node.module or ""]
+                if isinstance(node, ast.ImportFrom)
+                else []
+            )
+            found += [f"{path.name}: {name}" for name in names if name.split(".")[0] in WEB]
+    assert found == []
