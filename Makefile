@@ -6,7 +6,7 @@ BIN    := $(VENV)/bin
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: serve test check lint typecheck build system-deps clean
+.PHONY: serve test check lint typecheck build system-deps clean translations
 
 $(BIN)/dcdr: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -35,6 +35,18 @@ typecheck: $(BIN)/dcdr
 	$(BIN)/mypy
 
 check: lint typecheck
+
+# The pages' gettext catalogs: extract the message ids into messages.pot, merge them into each
+# language's .po (translations already made are kept), compile the .mo files that the server
+# reads. The .mo files are committed, and tests/test_i18n.py checks they match their .po.
+TRANSLATIONS := server/pages/translations
+translations: $(BIN)/dcdr
+	$(BIN)/pybabel extract -F babel.cfg -k t -k translate -k N_ --sort-by-file \
+		--project dcdr-kg --version 0.1.0 --copyright-holder dcdr-kg \
+		-o $(TRANSLATIONS)/messages.pot .
+	$(BIN)/pybabel update --no-fuzzy-matching -i $(TRANSLATIONS)/messages.pot \
+		-d $(TRANSLATIONS)
+	$(BIN)/pybabel compile --statistics -d $(TRANSLATIONS)
 
 test: $(BIN)/dcdr system-deps check
 	$(BIN)/pytest

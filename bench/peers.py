@@ -186,9 +186,17 @@ def rdflib_endpoint(dist: Path, workdir: Path) -> Iterator[Peer]:
 
 @contextmanager
 def dcdr_serve(dist: Path, workdir: Path, env: dict[str, str] | None = None) -> Iterator[Peer]:
-    """The project's own server (`python -m server.serving`, granian)."""
+    """The project's own server (`python -m server.front.serving`, granian)."""
     port = free_port()
-    command = [sys.executable, "-m", "server.serving", "--host", LOOPBACK, "--port", str(port)]
+    command = [
+        sys.executable,
+        "-m",
+        "server.front.serving",
+        "--host",
+        LOOPBACK,
+        "--port",
+        str(port),
+    ]
     command += ["--dist", str(dist)]
     project = Path(__file__).resolve().parents[1]
     merged = {"PYTHONPATH": str(project), **(env or {})}

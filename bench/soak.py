@@ -97,7 +97,7 @@ class Call:
 
 def query_form(text: str) -> str:
     """SELECT/ASK/CONSTRUCT/DESCRIBE, from the server's own query analysis."""
-    from server.store import analyze_query
+    from server.stores.store import analyze_query
 
     return analyze_query(text).form or "select"
 

@@ -250,7 +250,7 @@ def cmd_extract(args: argparse.Namespace, project: Project) -> int:
 
 
 def cmd_serve(args: argparse.Namespace, project: Project) -> int:
-    serve = _lazy("server.serving", "serve", "the server")
+    serve = _lazy("server.front.serving", "serve", "the server")
     return serve(
         host=args.host, port=args.port, workers=args.workers, threads=args.threads, dev=args.dev
     )

@@ -25,8 +25,8 @@ import requests
 from requests.auth import AuthBase, HTTPBasicAuth, HTTPDigestAuth
 
 from graph.paths import dist_dir
-from server.remote_store import SELECT_JSON, RemoteSparqlStore
-from server.store import DatasetSpec, StoreError
+from server.stores.remote_store import SELECT_JSON, RemoteSparqlStore
+from server.stores.store import DatasetSpec, StoreError
 
 # A graph without blank nodes is sent in slices of this many triples (PUT, then POSTs), so that
 # stores with a request size limit take large graphs; blank nodes must stay in one document.

@@ -15,10 +15,10 @@ from server.config import ENV_PREFIX, Settings
 if TYPE_CHECKING:
     from flask import Flask, Response
 
-    from server.store import QueryStore
+    from server.stores.store import QueryStore
 
 # Flask and the app's modules are imported inside the functions: query worker processes import
-# this package (for server.oxigraph_store) and must start without them.
+# this package (for server.stores.oxigraph_store) and must start without them.
 
 # Read-only public data: any origin may read it, and no credentials are ever involved. The
 # second header names what a browser script may read of our answers (CORS hides the rest).
@@ -56,10 +56,10 @@ def _split_config(
 def make_store(settings: Settings) -> QueryStore:
     """The store named by the settings; raises `DistError` when dist/ cannot be served."""
     if settings.store.startswith("sparql:"):
-        from server.remote_store import RemoteSparqlStore
+        from server.stores.remote_store import RemoteSparqlStore
 
         return RemoteSparqlStore.from_setting(settings.store, settings.store_version or None)
-    from server.oxigraph_store import OxigraphStore
+    from server.stores.oxigraph_store import OxigraphStore
 
     return OxigraphStore.from_settings(settings)
 
@@ -82,9 +82,11 @@ def create_app(config: Settings | Mapping[str, Any] | None = None) -> Flask:
     """The app for `config` (a `Settings`, a mapping of overrides, or None for the env)."""
     from flask import Flask
 
-    from server import accesslog, errors, pages, sparql
-    from server.cache import ResultCache
-    from server.service_description import ServiceDescriber
+    from server import accesslog, errors
+    from server.pages import views as pages
+    from server.protocol import sparql
+    from server.protocol.cache import ResultCache
+    from server.protocol.service_description import ServiceDescriber
 
     settings, flask_config = _split_config(config)
     if not settings.store.startswith("sparql:"):
@@ -92,7 +94,9 @@ def create_app(config: Settings | Mapping[str, Any] | None = None) -> Flask:
         # store, query workers started later, the dump downloads) must read the build this
         # server verified at start, under the version (ETags) it computed then.
         settings = settings.replace(dist=settings.dist.resolve())
-    app = Flask(__name__)
+    # The pages' files live with the pages (server/pages/); the app serves their static folder
+    # under /static as it did when they sat next to this module.
+    app = Flask(__name__, static_folder="pages/static")
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
     app.config["DCDR_QUERY_TIMEOUT"] = settings.timeout
     app.config["DCDR_SETTINGS"] = settings

@@ -78,7 +78,7 @@ def outside_entry(answer: Outside) -> str:
 
 class LoopBatchedLog:
     """The access log of the answers given on an event loop (replays, direct GETs, timeouts;
-    server/serving.py), written in batches.
+    server/front/serving.py), written in batches.
 
     Writing is a system call during which the app's threads take the GIL, and the loop then
     waits to get it back: one entry written per answer cost the loop about a tenth of a direct

@@ -29,7 +29,7 @@ class Settings:
 
     dist: Path = field(default_factory=dist_dir)
     # "embedded" (Oxigraph over dist/) or "sparql:URL" (a remote SPARQL store, see
-    # server/remote_store.py); `store_version` names a remote store's content for ETags.
+    # server/stores/remote_store.py); `store_version` names a remote store's content for ETags.
     store: str = "embedded"
     store_version: str = ""
     host: str = "127.0.0.1"
@@ -38,13 +38,13 @@ class Settings:
     workers: int = 2
     threads: int = 4
     # Each worker pinned to its share of the CPUs, when there are at least as many CPUs as
-    # workers (server/cpu_placement.py); off for a machine whose cores other services share.
+    # workers (server/stores/cpu_placement.py); off for a machine whose cores other services share.
     cpu_affinity: bool = True
     dev: bool = False
     # The hard limit of one query (seconds); `timeout=` may lower it per request, never raise.
     timeout: float = 10.0
     # Where queries run under `dcdr serve`: "watchdog" evaluates those that look cheap in the
-    # server process and replaces a worker whose query will not stop (server/runaway.py);
+    # server process and replaces a worker whose query will not stop (server/stores/runaway.py);
     # "process" runs every query in a killable process (one more hop per query).
     query_isolation: str = "watchdog"
     # Killable query processes per server process; 0 means one per two app threads under
@@ -52,7 +52,7 @@ class Settings:
     query_workers: int = 0
     max_body_bytes: int = 1024 * 1024
     # The whole request (head and body) must arrive within this many seconds, else 408 or a
-    # closed connection: a slow client holds no thread meanwhile (server/serving.py).
+    # closed connection: a slow client holds no thread meanwhile (server/front/serving.py).
     request_read_timeout: float = 10.0
     max_query_chars: int = 100_000
     row_limit: int = 10_000
@@ -63,7 +63,7 @@ class Settings:
     # The access log carries a hash of the query; the text only when asked for.
     log_query_text: bool = False
     access_log: bool = True
-    # Per-client fairness (server/fairness.py): query seconds one client may spend per
+    # Per-client fairness (server/stores/fairness.py): query seconds one client may spend per
     # `budget_window` seconds, shared by all server processes; 0 turns it off. Clients are told
     # apart by IP, or by the last entry of `trusted_proxy_header` when a proxy of ours sets it.
     query_budget_seconds: float = 0.0

@@ -106,7 +106,7 @@ def free_port() -> int:
 def serve_refused_dist(dist: Path) -> subprocess.CompletedProcess[str]:
     """Runs the server on a dist that must be refused: it has to exit by itself."""
     return subprocess.run(
-        [sys.executable, "-m", "server.serving", "--port", "0", "--dist", str(dist)],
+        [sys.executable, "-m", "server.front.serving", "--port", "0", "--dist", str(dist)],
         cwd=PROJECT,
         capture_output=True,
         text=True,
@@ -149,7 +149,7 @@ def query_workers(server_pid: int) -> list[int]:
 
 
 class ServerProcess:
-    """`python -m server.serving` on a free port; `stop()` ends it (and only it)."""
+    """`python -m server.front.serving` on a free port; `stop()` ends it (and only it)."""
 
     def __init__(self, dist: Path, env: dict[str, str] | None = None) -> None:
         self.port = free_port()
@@ -161,7 +161,7 @@ class ServerProcess:
             [
                 sys.executable,
                 "-m",
-                "server.serving",
+                "server.front.serving",
                 "--host",
                 "127.0.0.1",
                 "--port",

@@ -12,8 +12,8 @@ from collections.abc import Iterator
 import pytest
 
 from server.accesslog import LoopBatchedLog, logger
-from server.cache import ResponseCache
-from server.serving import RsgiBridge
+from server.front.serving import RsgiBridge
+from server.protocol.cache import ResponseCache
 from tests.test_serving_bridge import CountingApp, answer, scope
 
 

@@ -11,8 +11,8 @@ import requests
 from flask import Flask
 
 from server import create_app
-from server.cache import ResultCache, etag_matches, request_key
-from server.store import QueryResult
+from server.protocol.cache import ResultCache, etag_matches, request_key
+from server.stores.store import QueryResult
 
 # One shared server for all endpoint test modules (the plugin's session fixtures).
 pytest_plugins = ("tests.server_fixtures",)

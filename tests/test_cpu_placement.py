@@ -1,4 +1,4 @@
-"""Each server worker on CPUs of its own (server/cpu_placement.py), and the killable query
+"""Each server worker on CPUs of its own (server/stores/cpu_placement.py), and the killable query
 processes on every CPU the server was given."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from server.cpu_placement import CpuPlacement, allowed_cpus, cpu_groups
+from server.stores.cpu_placement import CpuPlacement, allowed_cpus, cpu_groups
 from tests.server_fixtures import ServerProcess, children, query_workers
 
 pytest_plugins = ("tests.server_fixtures",)

@@ -9,7 +9,7 @@ import html5lib
 import pytest
 from flask.testing import FlaskClient
 
-from server.pages import CONTENT_SECURITY_POLICY
+from server.pages.views import CONTENT_SECURITY_POLICY
 from tests import pages_fixtures as fx
 
 HTML = {"Accept": "text/html"}

@@ -19,7 +19,7 @@ from rdflib.compare import isomorphic
 
 from graph import paths
 from graph.namespaces import RDF, RDFS, SD
-from server import charts, i18n
+from server.pages import charts, i18n
 from tests import pages_fixtures as fx
 
 HTML = {"Accept": "text/html"}

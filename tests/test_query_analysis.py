@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from server.query_analysis import plan_query
-from server.store import QueryRefused, UpdateRefused, analyze_query
+from server.stores.query_analysis import plan_query
+from server.stores.store import QueryRefused, UpdateRefused, analyze_query
 
 WIKIDATA = "https://query.wikidata.org/sparql"
 
@@ -284,7 +284,7 @@ def test_a_query_differing_only_in_comments_and_layout_is_planned_once() -> None
 
 
 def test_a_query_longer_than_the_memo_limit_is_planned_but_not_kept() -> None:
-    from server import query_analysis
+    from server.stores import query_analysis
 
     long_query = "SELECT ?s WHERE { ?s ?p ?o }" + " " * query_analysis.MEMO_CHARS + "# long"
     before = query_analysis._plan_tokens.cache_info().currsize

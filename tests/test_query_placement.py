@@ -1,5 +1,5 @@
 """Where the embedded store evaluates a query once it may do so in process
-(server/oxigraph_store.py): in process when it looks cheap, in a killable process when its
+(server/stores/oxigraph_store.py): in process when it looks cheap, in a killable process when its
 patterns fall apart or it ran long before, and back in process once it runs fast."""
 
 from __future__ import annotations
@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 
 from server.config import Settings
-from server.oxigraph_store import OxigraphStore
-from server.query_analysis import plan_query
-from server.store import MEDIA_JSON, DatasetSpec
+from server.stores.oxigraph_store import OxigraphStore
+from server.stores.query_analysis import plan_query
+from server.stores.store import MEDIA_JSON, DatasetSpec
 
 pytest_plugins = ("tests.server_fixtures",)
 

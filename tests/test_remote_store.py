@@ -24,8 +24,8 @@ from rdflib.namespace import RDF, RDFS, XSD
 
 from graph.namespaces import DCDR, ID, NIF, SH, graph_iri
 from graph.publish import publish
-from server.remote_store import RemoteSparqlStore, query_has_dataset_clause
-from server.store import (
+from server.stores.remote_store import RemoteSparqlStore, query_has_dataset_clause
+from server.stores.store import (
     DatasetSpec,
     QueryResult,
     QuerySyntaxError,

@@ -1,5 +1,5 @@
-"""Queries evaluated in process (server/runaway.py): the shared memory of shapes to keep out of
-process, and the watchdog that answers for a query past its limit and has a runaway's worker
+"""Queries evaluated in process (server/stores/runaway.py): the shared memory of shapes to keep
+out of process, and the watchdog that answers for a query past its limit and has a runaway's worker
 replaced."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from server.runaway import (
+from server.stores.runaway import (
     QueryAbandoned,
     ShapeMemory,
     Watchdog,
@@ -190,7 +190,7 @@ def test_a_slow_query_is_remembered() -> None:
 def test_a_thread_whose_priority_cannot_be_restored_retires(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from server import runaway
+    from server.stores import runaway
 
     # As an unprivileged server: lowering a priority works, raising it back does not.
     monkeypatch.setattr(runaway, "_set_niceness", lambda thread, niceness: niceness > 0)

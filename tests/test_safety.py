@@ -11,7 +11,7 @@ from collections.abc import Iterator
 import pytest
 import requests
 
-from server.store import QueryRefused, UpdateRefused, analyze_query
+from server.stores.store import QueryRefused, UpdateRefused, analyze_query
 from tests.loopback import Listener
 
 # One shared server for all endpoint test modules (the plugin's session fixtures).

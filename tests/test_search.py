@@ -5,7 +5,7 @@ from __future__ import annotations
 import html5lib
 from flask.testing import FlaskClient
 
-from server import search
+from server.pages import search
 from tests import pages_fixtures as fx
 
 NS = "{http://www.w3.org/1999/xhtml}"

@@ -63,7 +63,15 @@ def test_a_damaged_dist_is_refused_with_one_clear_message(
 
 def test_bad_setting_is_refused(sample_dist: Path) -> None:
     completed = subprocess.run(
-        [sys.executable, "-m", "server.serving", "--dist", str(sample_dist), "--timeout", "soon"],
+        [
+            sys.executable,
+            "-m",
+            "server.front.serving",
+            "--dist",
+            str(sample_dist),
+            "--timeout",
+            "soon",
+        ],
         cwd=PROJECT,
         capture_output=True,
         text=True,

@@ -1,4 +1,4 @@
-"""The RSGI bridge of `server/serving.py`, driven with a fake granian protocol: replay of
+"""The RSGI bridge of `server/front/serving.py`, driven with a fake granian protocol: replay of
 marked answers from the event loop, 304s, the body deadline (408), the header limit (431),
 WSGI environ building and streaming of long answers."""
 
@@ -14,12 +14,12 @@ from typing import Any
 
 import pytest
 
-from server.cache import CACHEABLE, ResponseCache
-from server.runaway import QueryAbandoned, current_abandon
-from server.serving import MAX_HEADER_BYTES, RsgiBridge, wsgi_environ
-from server.sparql import STORE_ERROR
-from server.sparql_direct import Declined, DirectAnswer
-from server.store import QuerySyntaxError
+from server.front.serving import MAX_HEADER_BYTES, RsgiBridge, wsgi_environ
+from server.front.sparql_direct import Declined, DirectAnswer
+from server.protocol.cache import CACHEABLE, ResponseCache
+from server.protocol.sparql import STORE_ERROR
+from server.stores.runaway import QueryAbandoned, current_abandon
+from server.stores.store import QuerySyntaxError
 
 Headers = list[tuple[str, str]]
 
@@ -243,7 +243,7 @@ def test_a_thread_busy_with_a_given_up_call_is_replaced() -> None:
 
 
 class FakeDirect:
-    """Stands in for server.sparql_direct.DirectGet."""
+    """Stands in for server.front.sparql_direct.DirectGet."""
 
     PATHS = frozenset({"/sparql"})
 

@@ -1,4 +1,4 @@
-"""The direct GET path (server/sparql_direct.py) answers exactly as the `sparql` blueprint
+"""The direct GET path (server/front/sparql_direct.py) answers exactly as the `sparql` blueprint
 does, and hands every other request to it."""
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from server import create_app
-from server.sparql_direct import Declined, DirectAnswer, DirectGet, read_query_string
-from server.store import QuerySyntaxError
+from server.front.sparql_direct import Declined, DirectAnswer, DirectGet, read_query_string
+from server.stores.store import QuerySyntaxError
 
 pytest_plugins = ("tests.server_fixtures",)
 
@@ -105,7 +105,7 @@ def test_a_store_error_is_handed_to_the_app(direct: DirectGet) -> None:
 
 
 def test_the_app_answers_a_handed_over_store_error_without_running_the_query(app: Flask) -> None:
-    from server.sparql import STORE_ERROR
+    from server.protocol.sparql import STORE_ERROR
 
     response = app.test_client().get(
         "/sparql",

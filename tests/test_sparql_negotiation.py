@@ -7,7 +7,7 @@ import requests
 from werkzeug.datastructures import MIMEAccept
 from werkzeug.http import parse_accept_header
 
-from server import negotiation
+from server.protocol import negotiation
 from tests.server_fixtures import media_type
 
 # One shared server for all endpoint test modules (the plugin's session fixtures).

@@ -44,14 +44,14 @@ def free_port() -> int:
 
 
 class Server:
-    """`python -m server.serving` on a loopback port, stopped by its own process id."""
+    """`python -m server.front.serving` on a loopback port, stopped by its own process id."""
 
     def __init__(self, dist: Path, log: Path) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = log.open("wb")
         command = [
-            sys.executable, "-m", "server.serving", "--host", "127.0.0.1",
+            sys.executable, "-m", "server.front.serving", "--host", "127.0.0.1",
             "--port", str(self.port), "--dist", str(dist), "--workers", "1", "--threads", "4",
         ]  # fmt: skip
         self.process = subprocess.Popen(

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from server.fairness import Ledger, client_address
+from server.stores.fairness import Ledger, client_address
 from tests.reliability.conftest import running
 
 CROSS_JOIN = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l }"

@@ -16,7 +16,7 @@ import requests
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from server.sparql import nesting_problem
+from server.protocol.sparql import nesting_problem
 from tests.reliability.conftest import running
 from tests.server_fixtures import PROJECT, ServerProcess
 

@@ -1,4 +1,4 @@
-"""A query evaluated in the server process that will not stop (server/runaway.py): its client
+"""A query evaluated in the server process that will not stop (server/stores/runaway.py): its client
 gets a 503 at the time limit, the server's workers are replaced gracefully while ordinary
 queries keep being answered, and the same query then runs in a killable process."""
 

@@ -18,7 +18,7 @@ import pyoxigraph as ox
 import requests
 
 from graph.dumps import STORE_SUMS_FILE, write_store_sums
-from server.oxigraph_store import Job, _WorkerState, answer_job
+from server.stores.oxigraph_store import Job, _WorkerState, answer_job
 from tests.reliability.conftest import running
 from tests.server_fixtures import query_workers, serve_refused_dist, write_dist
 

@@ -7,8 +7,8 @@ answering meanwhile. Requests and answers cross a `multiprocessing` Pipe as pick
 plain values and bytes (cheap next to any query).
 
 Workers are forked from a `forkserver`, which forks from a clean single-threaded process: the
-server process itself runs threads (the app threads of server/serving.py), and forking a threaded
-process is unsafe.
+server process itself runs threads (the app threads of server/front/serving.py), and forking a
+threaded process is unsafe.
 
 Expensive queries must not starve cheap ones (see docs/reliability.md). A job still running
 after `slow_after` seconds is remembered as expensive (by a hash of the job) and its worker is
@@ -34,7 +34,7 @@ from collections.abc import Callable
 from multiprocessing.connection import Connection
 from typing import Any
 
-from server.cpu_placement import allowed_cpus, unpin
+from server.stores.cpu_placement import allowed_cpus, unpin
 
 # A worker's life: `init(*args)` once (e.g. open the store), then `handle(state, job)` per job.
 InitFunction = Callable[..., Any]

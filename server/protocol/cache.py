@@ -13,7 +13,7 @@ from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
-from server.store import QueryResult
+from server.stores.store import QueryResult
 
 # Fixed cost of one entry on top of its body (key, headers, bookkeeping), so that many tiny
 # answers still count against the bound.
@@ -108,7 +108,7 @@ class ResultCache(_ByteBoundedLRU[str, QueryResult]):
 
 @dataclass(frozen=True)
 class StoredResponse:
-    """A whole 200 answer to a GET, replayed byte for byte by the server (server.serving)."""
+    """A whole 200 answer to a GET, replayed byte for byte by the server (server.front.serving)."""
 
     headers: list[tuple[str, str]]
     body: bytes

@@ -3,7 +3,7 @@
 Handing every query to a killable process costs a second process hop per request, about as
 much CPU as the query itself (docs/performance.md). So `dcdr serve` evaluates queries in its
 own worker processes, where pyoxigraph runs them without the GIL, and keeps the killable
-processes (server/executor.py) for queries that look or proved expensive. pyoxigraph has no
+processes (server/stores/executor.py) for queries that look or proved expensive. pyoxigraph has no
 way to cancel a running query, so a query evaluated in process is watched:
 
 - when it outlives its time limit, its request is answered at once with a timeout
@@ -30,16 +30,16 @@ import threading
 import time
 from collections.abc import Callable
 
-from server.shared_table import SharedTable, text_key
+from server.stores.shared_table import SharedTable, text_key
 
 logger = logging.getLogger("dcdr.server")
 
 _DEFAULT_SLOTS = 4096
 _REMEMBER_SECONDS = 600.0
-# As in server/executor.py: about a tenth of a core next to a thread at the default priority.
+# As in server/stores/executor.py: about a tenth of a core next to a thread at the default priority.
 _SLOW_NICENESS = 10
 # Queries that ran this long may have left freed memory worth giving back (Watchdog._release,
-# and the killable processes' own, server/oxigraph_store.py).
+# and the killable processes' own, server/stores/oxigraph_store.py).
 LARGE_QUERY_SECONDS = 0.05
 _RELEASE_INTERVAL = 1.0
 

@@ -37,7 +37,7 @@ from graph.namespaces import (
     VOID,
     graph_iri,
 )
-from server.store import DatasetSpec, QueryStore
+from server.stores.store import DatasetSpec, QueryStore
 
 from . import i18n
 

@@ -3,7 +3,7 @@
 Most requests an endpoint gets are `GET /sparql?query=…` with an Accept header; in the profile
 of such requests Flask's request and response objects cost more than the query (docs/
 performance.md). The server answers them here, from the same protocol checks
-(`server.sparql.read_query_request`), the same caches and the same headers as the `sparql`
+(`server.protocol.sparql.read_query_request`), the same caches and the same headers as the `sparql`
 blueprint, and hands everything else to the app unchanged: browsers, POST, other parameters,
 conditional requests, every refusal. A store error met here is handed over too
 (`STORE_ERROR` in the environ), so that the one error handler answers it and the query does
@@ -17,9 +17,10 @@ from _codecs import escape_decode
 from dataclasses import dataclass
 from urllib.parse import parse_qsl
 
-from server import CORS_HEADERS, negotiation
+from server import CORS_HEADERS
 from server.accesslog import query_hash
-from server.sparql import (
+from server.protocol import negotiation
+from server.protocol.sparql import (
     FORMAT_PARAMETERS,
     ProtocolError,
     Service,
@@ -27,7 +28,7 @@ from server.sparql import (
     answer_query,
     read_query_request,
 )
-from server.store import StoreError
+from server.stores.store import StoreError
 
 _PARAMETERS = frozenset({"query", "timeout", *FORMAT_PARAMETERS})
 

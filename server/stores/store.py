@@ -16,7 +16,7 @@ import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
-from server.query_analysis import QueryPlan, plan_query
+from server.stores.query_analysis import QueryPlan, plan_query
 
 if TYPE_CHECKING:
     from rdflib.term import Node

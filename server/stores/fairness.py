@@ -7,8 +7,8 @@ proxy, so the operator may name the header the proxy sets (`DCDR_TRUSTED_PROXY_H
 `X-Forwarded-For`); its last entry is the address the proxy saw, which a client cannot forge.
 Without that setting the header is ignored, so a client cannot escape its budget by sending it.
 
-The ledger is a `SharedTable` (server/shared_table.py) made before the server forks its worker
-processes, so every worker process charges and reads the same counters; an entry whose window
+The ledger is a `SharedTable` (server/stores/shared_table.py) made before the server forks its
+worker processes, so every worker process charges and reads the same counters; an entry whose window
 has ended may be taken by another client.
 """
 
@@ -17,7 +17,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
-from server.shared_table import PROBES, SharedTable, text_key
+from server.stores.shared_table import PROBES, SharedTable, text_key
 
 DEFAULT_SLOTS = 4096
 

@@ -26,8 +26,8 @@ import pyoxigraph as ox
 import requests
 
 from graph.namespaces import GRAPH
-from server.query_analysis import plan_query
-from server.store import (
+from server.stores.query_analysis import plan_query
+from server.stores.store import (
     UPDATE_REFUSED,
     DatasetSpec,
     NotAcceptable,

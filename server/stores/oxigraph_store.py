@@ -6,8 +6,8 @@ them share its pages through the OS cache; without `store/` each loads `dcdr.nq`
 Answers are written by pyoxigraph's own serializers, and only bytes travel.
 
 Under `dcdr serve` most queries are evaluated in the server's own worker process, watched by
-`server.runaway.Watchdog`; those that may compute a cartesian product, and those that ran long
-before, go to the killable processes. Without a watchdog (the app built by `create_app` alone,
+`server.stores.runaway.Watchdog`; those that may compute a cartesian product, and those that ran
+long before, go to the killable processes. Without a watchdog (the app built by `create_app` alone,
 as in tests or `--dev`) every query goes to the killable processes.
 """
 
@@ -28,9 +28,9 @@ from typing import Any
 import pyoxigraph as ox
 
 from server.config import Settings
-from server.executor import ProcessPool, WorkerFailed, WorkerTimeout
-from server.runaway import LARGE_QUERY_SECONDS, ShapeMemory, Watchdog
-from server.store import (
+from server.stores.executor import ProcessPool, WorkerFailed, WorkerTimeout
+from server.stores.runaway import LARGE_QUERY_SECONDS, ShapeMemory, Watchdog
+from server.stores.store import (
     DatasetSpec,
     NotAcceptable,
     QueryRefused,
@@ -322,7 +322,7 @@ class OxigraphStore:
             self._worker_args,
             answer_isolated_job,
             # "__main__" once in the fork server, so that forked workers need not import it.
-            preload=("__main__", "server.oxigraph_store"),
+            preload=("__main__", "server.stores.oxigraph_store"),
         )
         # Made here, before the server forks its workers, so that all of them share it.
         self.isolated_shapes = ShapeMemory()

@@ -1,5 +1,5 @@
 """A fixed table in memory shared by the server's processes: the fairness ledger's clients
-(server/fairness.py) and the query shapes kept out of process (server/runaway.py).
+(server/stores/fairness.py) and the query shapes kept out of process (server/stores/runaway.py).
 
 It lives in an anonymous shared memory map made before the server forks its worker processes
 (`mmap(-1, …)` is MAP_SHARED), so every worker reads and writes the same entries, under one

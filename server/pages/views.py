@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any, cast
 from urllib.parse import urlencode
 
+import flask_babel
 from flask import (
     Blueprint,
     Response,
@@ -34,10 +35,8 @@ from werkzeug.exceptions import BadRequest, ServiceUnavailable
 
 from graph import paths
 from graph.namespaces import DATASET_IRI, DCDR
-
-from . import charts, i18n, resources, search
-from .errors import render_error
-from .store import (
+from server.errors import render_error
+from server.stores.store import (
     DatasetSpec,
     NotAcceptable,
     QueryRefused,
@@ -46,6 +45,8 @@ from .store import (
     StoreError,
     StoreUnavailable,
 )
+
+from . import charts, i18n, resources, search
 
 bp = Blueprint(
     "pages",
@@ -101,7 +102,7 @@ def _furniture() -> dict[str, Any]:
     lang = i18n.current_language()
     return {
         "lang": lang,
-        "t": lambda key: i18n.translate(key, lang),
+        "t": flask_babel.gettext,
         "lang_url": _lang_url,
         "sparql_href": sparql_href(),
         "shorten": charts.shorten,
@@ -529,6 +530,7 @@ def query_ui() -> ResponseReturnValue:
 def _offer_query_ui(state: BlueprintSetupState) -> None:
     # The endpoint finds the UI by this name; it has no URL of its own.
     state.app.view_functions.setdefault("pages.query_ui", query_ui)
+    i18n.init_app(state.app)
 
 
 @bp.errorhandler(StoreError)

@@ -13,8 +13,8 @@ from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, RDF, RDFS, VOID, XSD
 
 from graph.namespaces import DATASET_IRI, FORMATS, SD
-from server import negotiation as media
-from server.store import QueryStore, select
+from server.protocol import negotiation as media
+from server.stores.store import QueryStore, select
 
 # The W3C format IRI of each media type this endpoint writes.
 FORMAT_IRIS = {

@@ -21,13 +21,13 @@ from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import ServiceUnavailable, TooManyRequests
 from werkzeug.utils import get_content_type
 
-from server import negotiation
 from server.accesslog import note_query
-from server.cache import CACHEABLE, ResultCache, etag_matches, request_key
 from server.config import Settings
-from server.fairness import Ledger, client_address
-from server.service_description import ServiceDescriber
-from server.store import (
+from server.protocol import negotiation
+from server.protocol.cache import CACHEABLE, ResultCache, etag_matches, request_key
+from server.protocol.service_description import ServiceDescriber
+from server.stores.fairness import Ledger, client_address
+from server.stores.store import (
     UPDATE_REFUSED,
     DatasetSpec,
     NotAcceptable,
@@ -380,7 +380,7 @@ def answer_query(svc: Service, query_request: QueryRequest) -> tuple[QueryResult
 
 
 def _run(svc: Service, query_request: QueryRequest) -> QueryResult:
-    # The server's direct GET path (server/sparql_direct.py) hands over a store error it met,
+    # The server's direct GET path (server/front/sparql_direct.py) hands over a store error it met,
     # to be answered here by the one error handler, without running the query twice.
     failed: StoreError | None = request.environ.get(STORE_ERROR)
     if failed is not None:

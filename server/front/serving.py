@@ -1,5 +1,5 @@
 """`dcdr serve`: the app under granian (a Rust HTTP server), or Flask's reloader with `--dev`.
-Also runnable as `python -m server.serving --host H --port P --dist PATH`.
+Also runnable as `python -m server.front.serving --host H --port P --dist PATH`.
 
 Why granian and its RSGI interface rather than gunicorn or granian's own WSGI: a public endpoint
 must not let slow clients hold the threads that run queries. gunicorn's gthread worker hands a
@@ -10,6 +10,13 @@ a byte a second then stop the server. Here the request head is read by granian's
 (answered 408), and only a complete request reaches a thread of the Flask app. The same loop
 answers repeated GET queries from the response cache without any thread hop (the bulk of the
 speed-up measured in docs/performance.md).
+
+Measured again for issue 15 against granian's WSGI interface with the same app (the caching
+and the direct answer would be WSGI middleware there, after the body is read, so they change
+nothing here): in the slow-client regression scenario (`bench/slow_clients.py`, 2 workers × 2
+threads, 6 tricklers) the WSGI server let the body tricklers hold its threads to their last
+byte and made an ordinary GET wait 16 s in each of four runs, where this bridge answered
+every GET within 10 ms and cut every trickler off after 3–4 s. So the bridge stays.
 
 The app is created once in the main process, so a bad `dist/` stops the start-up with one clear
 message before any worker forks; each worker then starts its own pool of query processes.
@@ -33,20 +40,20 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
-from server.cache import CACHEABLE, ResponseCache, ResponseKey, StoredResponse
 from server.config import ConfigError, Settings
-from server.runaway import QueryAbandoned
+from server.protocol.cache import CACHEABLE, ResponseCache, ResponseKey, StoredResponse
+from server.stores.runaway import QueryAbandoned
 
 if TYPE_CHECKING:
     from flask import Flask
 
     from server.accesslog import LoopBatchedLog
-    from server.sparql_direct import DirectAnswer, DirectGet
+    from server.front.sparql_direct import DirectAnswer, DirectGet
 
 logger = logging.getLogger("dcdr.server")
 
 # granian and Flask are imported when serving starts: query worker processes import the main
-# module (this one under `python -m server.serving`) and must start fast.
+# module (this one under `python -m server.front.serving`) and must start fast.
 
 # Bytes of a body read (and dropped) past the app's limit, so that the client reads our 413
 # instead of a reset connection.
@@ -130,8 +137,8 @@ class AppThreads:
     `call_soon_threadsafe`: cheaper per request than `run_in_executor`, whose future chaining
     cost more than Flask itself in the profile of the distinct-query mix.
 
-    A call may be given up from another thread (`server.runaway.set_abandon`, used for a query
-    that outlives its time limit): its caller gets the error at once, and a new thread takes
+    A call may be given up from another thread (`server.stores.runaway.set_abandon`, used for a
+    query that outlives its time limit): its caller gets the error at once, and a new thread takes
     the place of the one still busy, which ends once its call returns.
     """
 
@@ -155,7 +162,7 @@ class AppThreads:
         return future
 
     def _serve(self) -> None:
-        from server.runaway import must_retire, set_abandon
+        from server.stores.runaway import must_retire, set_abandon
 
         given_up = threading.Event()
         while not given_up.is_set() and not must_retire():
@@ -304,8 +311,8 @@ class RsgiBridge:
     ) -> DirectAnswer | tuple[dict[str, Any], AppAnswer]:
         """In a pool thread: the direct answer, or else the app's (given the store error the
         direct path met, so that the query does not run twice)."""
-        from server.sparql import STORE_ERROR
-        from server.sparql_direct import Declined
+        from server.front.sparql_direct import Declined
+        from server.protocol.sparql import STORE_ERROR
 
         assert self.direct is not None
         _, query_string, accept = key
@@ -328,7 +335,7 @@ class RsgiBridge:
 
     def _abandoned(self, scope: Any, proto: Any, error: QueryAbandoned, started: float) -> None:
         from server import CORS_HEADERS
-        from server.sparql import timeout_refusal
+        from server.protocol.sparql import timeout_refusal
 
         message, retry_after = timeout_refusal(error, error.seconds)
         headers = [
@@ -395,7 +402,7 @@ class RsgiBridge:
         self.cache.put(key, StoredResponse(headers, body, etag.strip('"'), mark))
 
     def _replay(self, scope: Any, proto: Any, stored: StoredResponse, started: float) -> None:
-        from server.cache import etag_matches
+        from server.protocol.cache import etag_matches
 
         if etag_matches(scope.headers.get("if-none-match"), stored.etag):
             kept = [(n, v) for n, v in stored.headers if n.lower() != "content-length"]
@@ -428,14 +435,14 @@ def make_bridge(app: Flask, settings: Settings, granian_pid: int | None = None) 
     """The RSGI app of one worker process: readies its store, then serves `app`.
 
     With `granian_pid` (the server's main process) and `query_isolation = "watchdog"`, cheap
-    queries run in this process (server/runaway.py), and a query that will not stop has the
+    queries run in this process (server/stores/runaway.py), and a query that will not stop has the
     main process replace its workers gracefully (granian reloads them on SIGHUP). The killable
     query processes then start with the first query that needs them (most servers never do);
     otherwise they start here, before the worker accepts connections, so that no request
     waits for them.
     """
     from server.accesslog import LoopBatchedLog
-    from server.sparql_direct import DirectGet
+    from server.front.sparql_direct import DirectGet
 
     service = app.extensions["dcdr"]
     evaluate_in_process = getattr(service.store, "evaluate_in_process", None)
@@ -471,7 +478,7 @@ def _run_granian(app: Flask, settings: Settings) -> None:
     from granian.http import HTTP1Settings
     from granian.server import Server
 
-    from server.cpu_placement import CpuPlacement
+    from server.stores.cpu_placement import CpuPlacement
 
     main_pid = os.getpid()
     placement = CpuPlacement(settings.workers) if settings.cpu_affinity else None
@@ -521,7 +528,7 @@ def serve(
 ) -> int:
     """Serves `dist/` until stopped; returns the process exit code (1 on a bad start)."""
     from server import create_app
-    from server.oxigraph_store import DistError
+    from server.stores.oxigraph_store import DistError
 
     try:
         chosen = (settings or Settings.from_env()).replace(
@@ -540,7 +547,7 @@ def serve(
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m server.serving", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m server.front.serving", description=__doc__)
     parser.add_argument("--host", default=None)
     parser.add_argument("--port", type=int, default=None)
     parser.add_argument("--workers", type=int, default=None)

@@ -1,14 +1,19 @@
 """What the service must know about a query before a store runs it, read from its tokens.
 
-Written here rather than taken from rdflib's SPARQL parser: that parser costs tens of
-milliseconds per query on the request path and is not thread-safe, and pyoxigraph, which parses
-for real in the query worker, exposes no algebra. A lexer is enough for what is decided here,
+Written here rather than taken from rdflib's SPARQL parser or pyoxigraph, measured with
+bench/query_analysis.py over the 31 competency queries (285–1,326 characters) on the shared
+2-core machine: lexing and planning take 30–60 µs a query, rdflib's `parseQuery` 4.9–9.8 ms
+and its `prepareQuery` (with the algebra that would give these facts) 5.8–21 ms, some 180–210
+times as long, on the request path of every query; rdflib's parser is also not thread-safe.
+pyoxigraph 0.5, which parses for real in the query worker, has no query object at all:
+`Store.query` parses and evaluates in one call and gives neither a syntax tree nor the dataset
+clause, so no part of the plan can come from it. A lexer is enough for what is decided here,
 because every decision rests on a keyword token (SERVICE, FROM, LIMIT, VALUES, an update
 verb), and a keyword can only be a bare word outside strings, IRIs and comments. Where the
 lexer meets text it cannot tokenize it stays on the safe side: a stray quote turns the rest of
 the text into words, so a SERVICE hidden behind it is still seen and refused.
 
-The lexer also gives two facts used to pick where a query runs (server/oxigraph_store.py):
+The lexer also gives two facts used to pick where a query runs (server/stores/oxigraph_store.py):
 whether its triple patterns fall apart into unrelated groups (a cartesian product, which can be
 arbitrarily slow), and a digest of its tokens that stays the same across comments and white
 space.

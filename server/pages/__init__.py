@@ -1,0 +1,10 @@
+"""The linked-data pages: HTML for people, with their templates and static files.
+
+Owns `views` (the `pages` blueprint: home, resource, class, ontology, search, query UI,
+downloads), `resources` (what a page shows of a resource), `charts`, `search` and `i18n`
+(the pages' languages, with their gettext catalogs in `translations/`), plus `templates/`
+and `static/`.
+
+May import `server.stores` and the settings modules at the top of `server` (`config`,
+`errors`, `accesslog`); never `server.front`, `server.protocol` or the app factory.
+"""
