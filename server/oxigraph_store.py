@@ -154,8 +154,10 @@ def open_worker_store(
 
 # A job: (query, default graphs | None, named graphs | None, solutions media type, graph media
 # type, row limit, whether the answer may exceed the limit, whether "LIMIT n" can be appended,
-# whether the default graph is the union of the named graphs).
-Job = tuple[str, tuple[str, ...] | None, tuple[str, ...] | None, str, str, int, bool, bool, bool]
+# whether the default graph is the union of the named graphs, base IRI or "").
+Job = tuple[
+    str, tuple[str, ...] | None, tuple[str, ...] | None, str, str, int, bool, bool, bool, str
+]
 
 
 def answer_job(state: _WorkerState, job: Job) -> tuple[Any, ...]:
@@ -170,8 +172,9 @@ def answer_job(state: _WorkerState, job: Job) -> tuple[Any, ...]:
         may_exceed,
         append,
         union,
+        base_iri,
     ) = job
-    options: dict[str, Any] = {}
+    options: dict[str, Any] = {"base_iri": base_iri or None}
     if default_graphs is None and named_graphs is None:
         # Oxigraph lets the union flag win over FROM, so a query with FROM goes without it.
         options["use_default_graph_as_union"] = union
@@ -365,6 +368,7 @@ class OxigraphStore:
         timeout: float,
         *,
         graph_media_type: str = "",
+        base_iri: str | None = None,
     ) -> QueryResult:
         plan = analyze_query(text, self.settings.service_allowlist)
         if plan.form in ("select", "ask") and not media_type:
@@ -384,6 +388,7 @@ class OxigraphStore:
             may_exceed,
             append,
             not plan.has_dataset_clause,
+            base_iri or "",
         )
         seconds = min(timeout, self.settings.timeout)
         if self._in_process(plan.disconnected, plan.shape):

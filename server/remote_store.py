@@ -146,8 +146,9 @@ class RemoteSparqlStore:
         timeout: float,
         *,
         graph_media_type: str = "",
+        base_iri: str | None = None,
     ) -> QueryResult:
-        form = self._form(text)
+        form = self._form(text, base_iri)
         if form == "graph":
             accepted = [graph_media_type]
         elif form == "results":
@@ -157,6 +158,11 @@ class RemoteSparqlStore:
         accepted = [_base_media_type(t) for t in accepted if t]
         if not accepted:
             raise NotAcceptable("no acceptable media type for this kind of query")
+        if base_iri and plan_query(text).relative_iris:
+            # The protocol has no base parameter: the remote store would resolve against its
+            # own address. On the first line, so that only that line's columns move (and the
+            # text was parsed here first, so the remote store reports no syntax errors).
+            text = f"BASE <{base_iri}> {text}"
         params: list[tuple[str, str]] = [("query", text)]
         params.extend(self._dataset_params(text, dataset))
         if self.timeout_param:
@@ -193,7 +199,7 @@ class RemoteSparqlStore:
         digest = hashlib.sha256("\n".join(counts).encode()).hexdigest()
         return "remote-" + digest[:16]
 
-    def _form(self, text: str) -> str:
+    def _form(self, text: str, base_iri: str | None = None) -> str:
         """ "results" (SELECT/ASK), "graph" (CONSTRUCT/DESCRIBE) or "" when unknown.
 
         Evaluating on an empty in-memory store parses the query locally, so syntax errors read
@@ -202,7 +208,7 @@ class RemoteSparqlStore:
         if plan_query(text).is_update:
             raise UpdateRefused(UPDATE_REFUSED)
         try:
-            answer = self._parser.query(text)
+            answer = self._parser.query(text, base_iri=base_iri)
         except SyntaxError as error:
             raise QuerySyntaxError(syntax_message(str(error).splitlines()[0])) from None
         except (ValueError, RuntimeError, OSError):

@@ -26,6 +26,7 @@ from server.accesslog import note_query
 from server.cache import CACHEABLE, ResultCache, etag_matches, request_key
 from server.config import Settings
 from server.fairness import Ledger, client_address
+from server.public_address import configured_root, endpoint_iri, public_root
 from server.service_description import ServiceDescriber
 from server.store import (
     UPDATE_REFUSED,
@@ -238,10 +239,16 @@ class QueryRequest:
     plan: QueryPlan
     # The answer's identity: its ETag and its key in the result cache.
     key: str
+    # Resolves the query's relative IRIs: the endpoint's own IRI, as Oxigraph server does.
+    base_iri: str = ""
 
 
 def read_query_request(
-    params: list[tuple[str, str]], accept: str, settings: Settings, version: str
+    params: list[tuple[str, str]],
+    accept: str,
+    settings: Settings,
+    version: str,
+    base_iri: str = "",
 ) -> QueryRequest | None:
     """The query request held by the protocol parameters, or None when they hold no query.
 
@@ -257,14 +264,19 @@ def read_query_request(
         return None
     query = queries[0]
     try:
-        return _checked_request(query, params, accept, settings, version)
+        return _checked_request(query, params, accept, settings, version, base_iri)
     except ProtocolError as error:
         error.query_text = query
         raise
 
 
 def _checked_request(
-    query: str, params: list[tuple[str, str]], accept: str, settings: Settings, version: str
+    query: str,
+    params: list[tuple[str, str]],
+    accept: str,
+    settings: Settings,
+    version: str,
+    base_iri: str,
 ) -> QueryRequest:
     if len(query) > settings.max_query_chars:
         raise ProtocolError(
@@ -295,8 +307,12 @@ def _checked_request(
     media = {"select": choice.solutions, "ask": choice.solutions}.get(plan.form, choice.graph)
     if not plan.form:
         media = choice.key
-    key = request_key(version, query, (*dataset.default_graphs, "|", *dataset.named_graphs), media)
-    return QueryRequest(query, timeout, dataset, choice, plan, key)
+    graphs = (*dataset.default_graphs, "|", *dataset.named_graphs)
+    if plan.relative_iris:
+        # Only then does the answer depend on the base, which may be the request's origin.
+        graphs += ("|", base_iri)
+    key = request_key(version, query, graphs, media)
+    return QueryRequest(query, timeout, dataset, choice, plan, key, base_iri)
 
 
 def cache_headers(key: str, settings: Settings) -> list[tuple[str, str]]:
@@ -373,6 +389,7 @@ def answer_query(svc: Service, query_request: QueryRequest) -> tuple[QueryResult
         query_request.choice.solutions,
         query_request.timeout,
         graph_media_type=query_request.choice.graph,
+        base_iri=query_request.base_iri or None,
     )
     if caching:
         svc.cache.put(query_request.key, result)
@@ -426,8 +443,9 @@ def endpoint() -> ResponseReturnValue:
         view = current_app.view_functions["pages.query_ui"]
         return current_app.ensure_sync(view)()
     params = read_parameters(settings)
+    base_iri = endpoint_iri(public_root(settings))
     try:
-        query_request = read_query_request(params, accept, settings, svc.store.version)
+        query_request = read_query_request(params, accept, settings, svc.store.version, base_iri)
     except ProtocolError as error:
         if error.query_text is not None:
             note_query(error.query_text, settings.log_query_text)
@@ -443,7 +461,9 @@ def endpoint() -> ResponseReturnValue:
         return _answer_headers(Response(status=304), key, settings)
     result = _fair_run(svc, query_request)
     response = Response(result.body, headers=answer_headers(result, key, settings))
-    if request.method == "GET":
+    if request.method == "GET" and not (
+        query_request.plan.relative_iris and not configured_root(settings)
+    ):
         # The answer depends on the request line and Accept alone (fairness, which depends on
         # the client, turns the server's replay off): the server may replay it as it is.
         fields = {"query_hash": g.get("dcdr_query_hash", "")}

@@ -19,6 +19,7 @@ from urllib.parse import parse_qsl
 
 from server import CORS_HEADERS, negotiation
 from server.accesslog import query_hash
+from server.public_address import configured_root, endpoint_iri
 from server.sparql import (
     FORMAT_PARAMETERS,
     ProtocolError,
@@ -121,12 +122,17 @@ class DirectGet:
             return DECLINED
         svc = self.service
         settings = svc.settings
+        root = configured_root(settings)
         try:
-            request = read_query_request(params, accept, settings, svc.store.version)
+            request = read_query_request(
+                params, accept, settings, svc.store.version, endpoint_iri(root) if root else ""
+            )
         except ProtocolError:
             return DECLINED
         if request is None:
             return DECLINED  # the service description
+        if request.plan.relative_iris and not root:
+            return DECLINED  # resolved against the request's origin, which the app knows
         try:
             result, cache_hit = answer_query(svc, request)
         except StoreError as error:

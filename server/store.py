@@ -73,12 +73,14 @@ class QueryStore(Protocol):
         timeout: float,
         *,
         graph_media_type: str = "",
+        base_iri: str | None = None,
     ) -> QueryResult:
         """Runs a read-only SPARQL query and serializes its answer.
 
         `media_type` is the answer's type for SELECT/ASK, `graph_media_type` for
         CONSTRUCT/DESCRIBE (the caller may not know the query form); an empty string means the
         client accepts no type of that kind (`NotAcceptable` if the query needs it).
+        `base_iri` resolves the query's relative IRIs (None: a relative IRI is an error).
         Raises `QuerySyntaxError`, `QueryRefused`, `QueryTimeout`, `NotAcceptable` or
         `StoreUnavailable`.
         """

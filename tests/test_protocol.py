@@ -128,7 +128,7 @@ CASES: dict[str, Case] = {
         "POST", [], b"DESCRIBE <https://w3id.org/dcdr/id/agency/ndrc>", DIRECT, media=RDF
     ),
     "query_content_type_construct": Case(
-        "POST", [], b"CONSTRUCT { <urn:x:s> <urn:x:p> 1 } WHERE {}", DIRECT, media=RDF
+        "POST", [], b"CONSTRUCT { <s> <p> 1 } WHERE {}", DIRECT, media=RDF
     ),
     "query_post_direct": Case("POST", [], b"ASK {}", DIRECT, boolean=True),
     "update_dataset_default_graph": Case(
@@ -228,6 +228,21 @@ def test_w3c_protocol(sparql_url: str, name: str) -> None:
         assert boolean_answer(response) is case.boolean
     if case.media is not None:
         assert media_type(response) in case.media
+
+
+def test_relative_iris_were_parsed_without_a_base(sparql_url: str) -> None:
+    """`CONSTRUCT { <s> <p> 1 } WHERE {}` answered 400 "IRI parsing failed": the query is now
+    parsed with the endpoint's own IRI as base, as Oxigraph server does."""
+    response = requests.get(
+        sparql_url,
+        params={"query": "CONSTRUCT { <s> <p> 1 } WHERE {}"},
+        headers={"Accept": "application/n-triples"},
+        timeout=10,
+    )
+    assert (response.status_code, response.text.split(" ")[0]) == (
+        200,
+        f"<{sparql_url.rsplit('/', 1)[0]}/s>",
+    ), response.text
 
 
 def test_405_names_the_allowed_methods(sparql_url: str) -> None:

@@ -107,6 +107,7 @@ def test_regression_unknown_function_matched_by_message() -> None:
         True,
         True,
         True,
+        "",
     )
     assert answer_job(_WorkerState(ox.Store(), {}), job)[0] == "refused"
 
