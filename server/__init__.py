@@ -58,7 +58,9 @@ def make_store(settings: Settings) -> QueryStore:
     if settings.store.startswith("sparql:"):
         from server.remote_store import RemoteSparqlStore
 
-        return RemoteSparqlStore.from_setting(settings.store, settings.store_version or None)
+        return RemoteSparqlStore.from_setting(
+            settings.store, settings.store_version or None, max_rows=settings.row_limit
+        )
     from server.oxigraph_store import OxigraphStore
 
     return OxigraphStore.from_settings(settings)
