@@ -37,6 +37,7 @@ from graph.namespaces import DATASET_IRI, DCDR
 
 from . import charts, i18n, resources, search
 from .errors import render_error
+from .public_address import public_root
 from .store import (
     DatasetSpec,
     NotAcceptable,
@@ -499,7 +500,8 @@ def query_ui() -> ResponseReturnValue:
         # A link to the service description (`?format=ttl`) followed by a browser.
         describer = current_app.extensions["dcdr"].describer
         media = RDF_FORMATS[request.args["format"]][0]
-        return Response(describer.render(request.url_root, media), mimetype=media)
+        root = public_root(current_app.extensions["dcdr"].settings)
+        return Response(describer.render(root, media), mimetype=media)
     if request.args.get("download"):
         try:
             return download(text, request.args["download"])

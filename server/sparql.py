@@ -353,11 +353,11 @@ def _describe_service(svc: Service, format_name: str | None) -> Response:
         media = negotiation.best_rdf_type(request.accept_mimetypes, format_name)
     except negotiation.UnknownFormat as error:
         abort(400, str(error))
-    key = request_key(svc.store.version, "", (request.url_root,), "sd:" + media)
+    key = request_key(svc.store.version, "", (public_root(svc.settings),), "sd:" + media)
     if etag_matches(request.headers.get("If-None-Match"), key):
         return _answer_headers(Response(status=304), key, svc.settings)
     try:
-        body = svc.describer.render(request.url_root, media)
+        body = svc.describer.render(public_root(svc.settings), media)
     except (QueryTimeout, StoreUnavailable) as error:
         abort(503, f"the service description is unavailable: {error}")
     return _answer_headers(Response(body, mimetype=media), key, svc.settings)
