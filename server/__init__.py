@@ -84,7 +84,7 @@ def create_app(config: Settings | Mapping[str, Any] | None = None) -> Flask:
     """The app for `config` (a `Settings`, a mapping of overrides, or None for the env)."""
     from flask import Flask
 
-    from server import accesslog, dataset_description, errors, pages, sparql
+    from server import accesslog, dataset_description, errors, pages, public_address, sparql
     from server.cache import ResultCache
     from server.service_description import ServiceDescriber
 
@@ -109,6 +109,7 @@ def create_app(config: Settings | Mapping[str, Any] | None = None) -> Flask:
     errors.register(app)
     accesslog.register(app, settings.access_log)
     app.after_request(_cors)
+    app.after_request(public_address.localize_response)
     app.register_blueprint(sparql.bp)
     app.register_blueprint(pages.bp)
     app.register_blueprint(dataset_description.bp)

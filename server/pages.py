@@ -318,6 +318,11 @@ def dump(name: str) -> ResponseReturnValue:
         abort(404, description=f"no dump named {name!r}; see the home page for the list")
     if not (dist_folder() / name).is_file():
         abort(404, description=f"{name} is not part of this deployment")
+    if name == "void.ttl":
+        # Small, and not streamed: it states the server's address, written in as it is served.
+        response = Response((dist_folder() / name).read_bytes(), mimetype=DUMP_TYPES[name])
+        response.headers["Content-Disposition"] = f"attachment; filename={name}"
+        return response
     return send_from_directory(
         dist_folder(), name, mimetype=DUMP_TYPES[name], as_attachment=True, download_name=name
     )

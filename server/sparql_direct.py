@@ -19,7 +19,13 @@ from urllib.parse import parse_qsl
 
 from server import CORS_HEADERS, negotiation
 from server.accesslog import query_hash
-from server.public_address import configured_root, endpoint_iri
+from server.public_address import (
+    built_root,
+    configured_root,
+    endpoint_iri,
+    localized,
+    localized_etag,
+)
 from server.sparql import (
     FORMAT_PARAMETERS,
     ProtocolError,
@@ -138,8 +144,16 @@ class DirectGet:
         except StoreError as error:
             return Declined(error)
         headers = answer_headers(result, request.key, settings)
-        headers += [("Content-Length", str(len(result.body))), *CORS_HEADERS]
+        body, etag = result.body, request.key
+        built = built_root(svc.store)
+        if built and built.encode("utf-8") in body:
+            if not root:
+                return DECLINED  # the answer states the request's own origin (result cached)
+            body = localized(body, built, root) or body
+            etag = localized_etag(etag, root).strip('"')
+            headers = [(n, f'"{etag}"' if n == "ETag" else v) for n, v in headers]
+        headers += [("Content-Length", str(len(body))), *CORS_HEADERS]
         fields = {"query_hash": query_hash(request.query)}
         if settings.log_query_text:
             fields["query"] = request.query
-        return DirectAnswer(headers, result.body, request.key, fields, cache_hit, started)
+        return DirectAnswer(headers, body, etag, fields, cache_hit, started)
