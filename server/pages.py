@@ -136,7 +136,9 @@ def negotiate() -> str:
         if asked == "html" or asked in RDF_FORMATS:
             return asked
         abort(400, description=f"unknown format {asked!r}; use html, {', '.join(RDF_FORMATS)}")
-    best = request.accept_mimetypes.best_match(OFFERED)
+    accept = request.accept_mimetypes
+    # No Accept header means any type (RFC 9110, 12.5.1): the first offered, the page.
+    best = accept.best_match(OFFERED) if accept else OFFERED[0]
     if best is None:
         abort(406, description="this resource is available as " + ", ".join(OFFERED))
     if best in (HTML, "application/xhtml+xml"):

@@ -221,6 +221,13 @@ def nesting_problem(text: str) -> str | None:
     return None
 
 
+def _not_acceptable_answer(kind: str, offered: tuple[str, ...]) -> NoReturn:
+    try:
+        _not_acceptable(kind, offered)
+    except ProtocolError as error:
+        abort(error.status, error.message)
+
+
 def _not_acceptable(kind: str, offered: tuple[str, ...]) -> NoReturn:
     raise ProtocolError(
         406,
@@ -300,6 +307,7 @@ def _checked_request(
         raise ProtocolError(400, f"{UPDATE_REFUSED}: the query parameter holds an update") from None
     except (QuerySyntaxError, QueryRefused) as error:
         raise ProtocolError(400, str(error)) from None
+    choice = negotiation.for_form(choice, plan.form)
     if plan.form in ("select", "ask") and not choice.solutions:
         _not_acceptable("SELECT/ASK results", negotiation.SOLUTION_TYPES)
     if plan.form in ("construct", "describe") and not choice.graph:
@@ -353,6 +361,8 @@ def _describe_service(svc: Service, format_name: str | None) -> Response:
         media = negotiation.best_rdf_type(request.accept_mimetypes, format_name)
     except negotiation.UnknownFormat as error:
         abort(400, str(error))
+    except negotiation.NothingAcceptable:
+        _not_acceptable_answer("the service description", negotiation.GRAPH_TYPES)
     key = request_key(svc.store.version, "", (public_root(svc.settings),), "sd:" + media)
     if etag_matches(request.headers.get("If-None-Match"), key):
         return _answer_headers(Response(status=304), key, svc.settings)
@@ -439,7 +449,13 @@ def endpoint() -> ResponseReturnValue:
     svc = service()
     settings = svc.settings
     accept = request.headers.get("Accept", "")
-    if negotiation.prefers_html_header(accept) and "pages.query_ui" in current_app.view_functions:
+    # An explicit format wins over a browser's Accept (which always names text/html).
+    asked_format = any(request.args.get(name, "html") != "html" for name in FORMAT_PARAMETERS)
+    if (
+        negotiation.prefers_html_header(accept)
+        and not asked_format
+        and "pages.query_ui" in current_app.view_functions
+    ):
         view = current_app.view_functions["pages.query_ui"]
         return current_app.ensure_sync(view)()
     params = read_parameters(settings)

@@ -118,14 +118,15 @@ class DirectGet:
 
     def answer(self, query_string: str, accept: str) -> DirectAnswer | Declined:
         started = time.perf_counter()
-        if negotiation.prefers_html_header(accept):
-            return DECLINED  # the query UI
         try:
             params = read_query_string(query_string, len(_PARAMETERS))
         except ValueError:  # UnicodeDecodeError included: the app words the refusal
             return DECLINED
         if not params or any(name not in _PARAMETERS for name, _ in params):
             return DECLINED
+        asked_format = any(v not in ("", "html") for n, v in params if n in FORMAT_PARAMETERS)
+        if negotiation.prefers_html_header(accept) and not asked_format:
+            return DECLINED  # the query UI
         svc = self.service
         settings = svc.settings
         root = configured_root(settings)
