@@ -84,7 +84,15 @@ def create_app(config: Settings | Mapping[str, Any] | None = None) -> Flask:
     """The app for `config` (a `Settings`, a mapping of overrides, or None for the env)."""
     from flask import Flask
 
-    from server import accesslog, dataset_description, errors, pages, public_address, sparql
+    from server import (
+        accesslog,
+        dataset_description,
+        errors,
+        http_caching,
+        pages,
+        public_address,
+        sparql,
+    )
     from server.cache import ResultCache
     from server.service_description import ServiceDescriber
 
@@ -108,7 +116,9 @@ def create_app(config: Settings | Mapping[str, Any] | None = None) -> Flask:
     )
     errors.register(app)
     accesslog.register(app, settings.access_log)
+    # Flask calls these in the reverse order: the address is written in, then validated.
     app.after_request(_cors)
+    app.after_request(http_caching.add_validators)
     app.after_request(public_address.localize_response)
     app.register_blueprint(sparql.bp)
     app.register_blueprint(pages.bp)

@@ -36,6 +36,7 @@ from graph import paths
 from graph.namespaces import DATASET_IRI, DCDR
 
 from . import charts, i18n, resources, search
+from .dataset_description import file_digests
 from .errors import render_error
 from .public_address import public_root
 from .store import (
@@ -320,13 +321,25 @@ def dump(name: str) -> ResponseReturnValue:
         abort(404, description=f"no dump named {name!r}; see the home page for the list")
     if not (dist_folder() / name).is_file():
         abort(404, description=f"{name} is not part of this deployment")
+    # The file's SHA-256 as the build listed it: the same on every replica (a path and a
+    # file time are not).
+    digest = file_digests(dist_folder()).get(name) or True
     if name == "void.ttl":
         # Small, and not streamed: it states the server's address, written in as it is served.
         response = Response((dist_folder() / name).read_bytes(), mimetype=DUMP_TYPES[name])
         response.headers["Content-Disposition"] = f"attachment; filename={name}"
+        if isinstance(digest, str):
+            response.set_etag(digest)
         return response
+    settings = current_app.extensions["dcdr"].settings
     return send_from_directory(
-        dist_folder(), name, mimetype=DUMP_TYPES[name], as_attachment=True, download_name=name
+        dist_folder(),
+        name,
+        mimetype=DUMP_TYPES[name],
+        as_attachment=True,
+        download_name=name,
+        etag=digest,
+        max_age=settings.max_age,
     )
 
 
