@@ -38,6 +38,7 @@ from graph.namespaces import DATASET_IRI, DCDR
 from . import charts, i18n, resources, search
 from .dataset_description import file_digests
 from .errors import render_error
+from .jsonld_context import jsonld_compacted
 from .public_address import public_root
 from .store import (
     DatasetSpec,
@@ -156,7 +157,10 @@ def _format_links(endpoint: str, **values: Any) -> list[tuple[str, str, str]]:
 
 def _rdf_response(graph: Graph, fmt: str, links: list[tuple[str, str, str]]) -> Response:
     media, serializer = RDF_FORMATS[fmt]
-    body = graph.serialize(format=serializer, encoding="utf-8")
+    if serializer == "json-ld":
+        body = jsonld_compacted(graph)
+    else:
+        body = graph.serialize(format=serializer, encoding="utf-8")
     response = Response(body, mimetype=media)
     if media.startswith("text/"):
         response.content_type = f"{media}; charset=utf-8"

@@ -12,7 +12,7 @@ from flask.testing import FlaskClient
 from rdflib import BNode, Dataset, Graph, URIRef
 from rdflib.compare import isomorphic
 
-from graph.namespaces import DATASET_IRI, DCTERMS, ID, RDFS, SKOS, graph_iri
+from graph.namespaces import DATASET_IRI, DCDR, DCTERMS, ID, RDFS, SKOS, graph_iri
 from graph.void import DEFAULT_PUBLIC_BASE
 from tests import pages_fixtures as fx
 
@@ -212,3 +212,16 @@ def test_every_iri_in_the_real_dumps_dereferences(real_app: Flask) -> None:
             if status != 200:
                 failures.append((status, path, headers["Accept"]))
     assert failures == []
+
+
+@pytest.mark.parametrize("path", ["/id/platform/china-judgements-online", "/id/dataset"])
+def test_jsonld_was_expanded_without_a_context(client: FlaskClient, path: str) -> None:
+    """/id/… answered expanded JSON-LD with no @context; it is now compacted with the
+    project's prefixes, and reads back as the same graph as the Turtle."""
+    document = client.get(path, headers={"Accept": "application/ld+json"})
+    turtle = client.get(path, headers={"Accept": "text/turtle"})
+    context = json.loads(document.data).get("@context", {})
+    assert (
+        context.get("dcdr"),
+        isomorphic(parse(document.data, "json-ld"), parse(turtle.data, "turtle")),
+    ) == (str(DCDR), True)
