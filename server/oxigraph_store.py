@@ -346,7 +346,7 @@ class OxigraphStore:
             _, body, media, count, truncated = answer
             return QueryResult(body=body, media_type=media, count=count, truncated=truncated)
         if status == "syntax":
-            raise QuerySyntaxError(syntax_message(answer[1]))
+            raise QuerySyntaxError(syntax_message(answer[1], text))
         if status == "refused":
             raise QueryRefused(f"the query cannot be evaluated here: {answer[1]}")
         if status == "not-acceptable":

@@ -39,6 +39,7 @@ from . import charts, i18n, resources, search
 from .dataset_description import file_digests
 from .errors import render_error
 from .jsonld_context import jsonld_compacted
+from .problem_details import PROBLEM_JSON, problem_body
 from .public_address import public_root
 from .store import (
     DatasetSpec,
@@ -286,7 +287,9 @@ def search_page() -> ResponseReturnValue:
         problem, status = "give the text to search for as ?q=", 400
     if wants_json:
         if problem:
-            return jsonify({"error": problem, "status": status}), status
+            # Problem details, as every other error (a browser asking ?format=json wants JSON).
+            body = problem_body(status, "Bad Request", problem)
+            return Response(body, status=status, mimetype=PROBLEM_JSON)
         response = jsonify({"query": text, "results": [hit.as_json() for hit in hits]})
         response.vary.add("Accept")
         return response

@@ -257,7 +257,7 @@ class RemoteSparqlStore:
         try:
             answer = self._parser.query(text, base_iri=base_iri)
         except SyntaxError as error:
-            raise QuerySyntaxError(syntax_message(str(error).splitlines()[0])) from None
+            raise QuerySyntaxError(syntax_message(str(error), text)) from None
         except (ValueError, RuntimeError, OSError):
             # Evaluation problems on an empty store (e.g. SERVICE) are for the remote one.
             return ""

@@ -12,7 +12,6 @@ dataset unless allowed.
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -132,16 +131,11 @@ def analyze_query(text: str, allowed_services: tuple[str, ...] = ()) -> QueryPla
     return plan
 
 
-_POSITION = re.compile(r"^error at (\d+):(\d+):\s*")
-
-
-def syntax_message(store_message: str) -> str:
+def syntax_message(store_message: str, query: str = "") -> str:
     """Oxigraph's `error at L:C: ...` as a sentence a person can act on."""
-    match = _POSITION.match(store_message)
-    if match is None:
-        return f"SPARQL syntax error: {store_message}"
-    line, column = match.groups()
-    return f"SPARQL syntax error at line {line}, column {column}: {store_message[match.end() :]}"
+    from server.syntax_messages import plain_syntax_message
+
+    return plain_syntax_message(store_message, query)
 
 
 def _term(binding: dict[str, Any]) -> Node:
