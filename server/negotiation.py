@@ -142,6 +142,9 @@ def for_form(choice: Choice, form: str) -> Choice:
     """
     if not choice.solutions and not choice.graph:
         return choice
+    if form == "ask" and choice.solutions in (CSV, TSV):
+        # SPARQL's CSV and TSV results have no boolean form: an ASK is answered in XML or JSON.
+        return Choice(SOLUTION_TYPES[0], choice.graph)
     if form in ("select", "ask") and not choice.solutions:
         return Choice(SOLUTION_TYPES[0], choice.graph)
     if form in ("construct", "describe") and not choice.graph:

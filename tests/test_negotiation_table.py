@@ -56,6 +56,7 @@ TABLE = {
     ),
     "select asked for Turtle": Row("/sparql", TURTLE, SELECT, media=JSON),
     "ask asked for Turtle": Row("/sparql", TURTLE, ASK, media=JSON),
+    "ask asked for CSV, which has no boolean": Row("/sparql", "text/csv", ASK, media=JSON),
     "select format=csv was ignored for a browser": Row(
         "/sparql", BROWSER, SELECT, format="csv", media="text/csv"
     ),
