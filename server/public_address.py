@@ -14,7 +14,7 @@ from flask import Response, current_app, request
 from graph.namespaces import DATASET_IRI, VOID
 from server.cache import CACHEABLE
 from server.config import Settings
-from server.store import QueryStore, select
+from server.store import QueryStore, StoreError, select
 
 
 def public_root(settings: Settings) -> str:
@@ -44,9 +44,13 @@ def built_root(store: QueryStore) -> str:
     states no endpoint)."""
     version = store.version
     if version not in _BUILT_ROOTS:
-        rows = select(
-            store, f"SELECT ?e WHERE {{ <{DATASET_IRI}> <{VOID.sparqlEndpoint}> ?e }} LIMIT 1"
-        )
+        try:
+            rows = select(
+                store, f"SELECT ?e WHERE {{ <{DATASET_IRI}> <{VOID.sparqlEndpoint}> ?e }} LIMIT 1"
+            )
+        except StoreError:
+            return ""  # asked again with the next answer; this one goes out as it is
+
         endpoint = str(rows[0]["e"]) if rows else ""
         _BUILT_ROOTS[version] = endpoint[: -len("sparql")] if endpoint.endswith("/sparql") else ""
     return _BUILT_ROOTS[version]

@@ -121,5 +121,9 @@ class ServiceDescriber:
                 written.add(triple)
         body = written.serialize(format=_SERIALIZERS.get(media_type, "turtle"), encoding="utf-8")
         with self._lock:
+            if len(self._answers) >= 64:
+                # Keyed by the address each request reached: a client sending many Host
+                # headers must not grow this without bound.
+                self._answers.clear()
             self._answers[key] = body
         return body

@@ -221,18 +221,14 @@ def nesting_problem(text: str) -> str | None:
     return None
 
 
-def _not_acceptable_answer(kind: str, offered: tuple[str, ...]) -> NoReturn:
-    try:
-        _not_acceptable(kind, offered)
-    except ProtocolError as error:
-        abort(error.status, error.message)
+def _not_acceptable_message(kind: str, offered: tuple[str, ...]) -> str:
+    return (
+        f"none of the accepted media types fits {kind}; this endpoint writes {', '.join(offered)}"
+    )
 
 
 def _not_acceptable(kind: str, offered: tuple[str, ...]) -> NoReturn:
-    raise ProtocolError(
-        406,
-        f"none of the accepted media types fits {kind}; this endpoint writes {', '.join(offered)}",
-    )
+    raise ProtocolError(406, _not_acceptable_message(kind, offered))
 
 
 @dataclass(frozen=True)
@@ -362,7 +358,7 @@ def _describe_service(svc: Service, format_name: str | None) -> Response:
     except negotiation.UnknownFormat as error:
         abort(400, str(error))
     except negotiation.NothingAcceptable:
-        _not_acceptable_answer("the service description", negotiation.GRAPH_TYPES)
+        abort(406, _not_acceptable_message("the service description", negotiation.GRAPH_TYPES))
     key = request_key(svc.store.version, "", (public_root(svc.settings),), "sd:" + media)
     if etag_matches(request.headers.get("If-None-Match"), key):
         return _answer_headers(Response(status=304), key, svc.settings)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator
+from typing import cast
 from urllib.parse import urlencode
 
 import pytest
@@ -17,6 +18,8 @@ from rdflib.namespace import VOID
 
 from graph.namespaces import DATASET_IRI
 from graph.void import DEFAULT_PUBLIC_BASE
+from server.public_address import built_root
+from server.store import QueryResult, QueryStore, StoreUnavailable
 from tests import pages_fixtures as fx
 
 ORIGIN = "http://dcdr.example:9000"
@@ -81,3 +84,16 @@ def test_the_build_keeps_its_default_address(pages_app: Flask) -> None:
     """dist/ stays as built (deterministic, hashed): only answers are rewritten."""
     folder = pages_app.extensions["dcdr"].settings.dist
     assert DEFAULT_PUBLIC_BASE.encode() in (folder / "void.ttl").read_bytes()
+
+
+class _UnreachableStore:
+    version = "v-unreachable"
+
+    def query(self, *args: object, **kwargs: object) -> QueryResult:
+        raise StoreUnavailable("the remote store is down")
+
+
+def test_an_unreachable_store_leaves_answers_as_they_are() -> None:
+    """The build's address is asked of the store: when it cannot answer, answers go out
+    unchanged (and /healthz does not fail with it) instead of failing."""
+    assert built_root(cast(QueryStore, _UnreachableStore())) == ""
