@@ -43,6 +43,7 @@ from server.store import (
     UpdateRefused,
     analyze_query,
 )
+from server.syntax_messages import OPAQUE_TOKENS
 
 bp = Blueprint("sparql", __name__)
 
@@ -186,14 +187,7 @@ def _graphs(params: list[tuple[str, str]], name: str) -> tuple[str, ...]:
 
 
 # Tokens that can hold brackets without nesting anything: comments, strings and IRIs.
-_OPAQUE = (
-    r"#[^\n]*"
-    r"|'''(?:[^'\\]|\\.|'(?!''))*'''"
-    r'|"""(?:[^"\\]|\\.|"(?!""))*"""'
-    r"|'(?:[^'\\\n]|\\.)*'"
-    r'|"(?:[^"\\\n]|\\.)*"'
-    r'|<[^<>"{}|^`\\\x00-\x20]*>'
-)
+_OPAQUE = OPAQUE_TOKENS
 _NESTING_TOKENS = re.compile(
     _OPAQUE + r"|(?P<open>[({\[])|(?P<close>[)}\]])|(?P<unary>(?:[!^+-]\s*)+)"
 )

@@ -49,8 +49,9 @@ def _undeclared_prefix(before: str) -> tuple[str, int] | None:
     return match.group(1) or "", match.start() + 1
 
 
-# Text where a colon is not a prefixed name's: comments, strings, IRIs (blanked, same length).
-_OPAQUE = re.compile(
+# Tokens inside which a colon or a bracket means nothing: comments, strings and IRIs (also
+# server/sparql.py's nesting check).
+OPAQUE_TOKENS = (
     r"#[^\n]*"
     r"|'''(?:[^'\\]|\\.|'(?!''))*'''"
     r'|"""(?:[^"\\]|\\.|"(?!""))*"""'
@@ -58,6 +59,7 @@ _OPAQUE = re.compile(
     r'|"(?:[^"\\\n]|\\.)*"'
     r'|<[^<>"{}|^`\\\x00-\x20]*>'
 )
+_OPAQUE = re.compile(OPAQUE_TOKENS)
 _DECLARATION = re.compile(r"\bPREFIX\s+([A-Za-z][\w.\-]*)?:", re.IGNORECASE)
 _PNAME = re.compile(r"(?<![\w?$:.\-])([A-Za-z][\w.\-]*)?:(?=[\w%\\]|[\s;,.)\]}]|$)")
 

@@ -19,12 +19,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from rdflib import Graph, Literal, URIRef
+from rdflib import Graph
 from rdflib.compare import isomorphic
-from rdflib.namespace import RDF, RDFS
+from rdflib.namespace import RDFS
 
 from graph.namespaces import DCDR, ID
-from tests.server_fixtures import AGENCIES, PROJECT, ServerProcess
+from tests.server_fixtures import AGENCIES, PROJECT, ServerProcess, agency_graph
 
 # One shared server for all endpoint test modules (the plugin's session fixtures).
 pytest_plugins = ("tests.server_fixtures",)
@@ -74,13 +74,7 @@ def test_comunica_single_source_select(sparql_url: str) -> None:
 def test_comunica_single_source_construct(sparql_url: str) -> None:
     query = f"CONSTRUCT WHERE {{ ?s a <{DCDR.Agency}> ; <{RDFS.label}> ?label }}"
     output = comunica(f"sparql@{sparql_url}", "-t", "application/n-triples", query)
-    expected = Graph()
-    for slug, (zh, en) in AGENCIES.items():
-        agency = URIRef(str(ID[f"agency/{slug}"]))
-        expected.add((agency, RDF.type, DCDR.Agency))
-        expected.add((agency, RDFS.label, Literal(zh, lang="zh")))
-        expected.add((agency, RDFS.label, Literal(en, lang="en")))
-    assert isomorphic(Graph().parse(data=output, format="nt"), expected)
+    assert isomorphic(Graph().parse(data=output, format="nt"), agency_graph())
 
 
 def test_comunica_ask(sparql_url: str) -> None:

@@ -10,13 +10,13 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from rdflib import Graph, Literal, URIRef
+from rdflib import Graph, URIRef
 from rdflib.compare import isomorphic
 from rdflib.namespace import RDF, RDFS
 from rdflib.plugins.stores.sparqlstore import SPARQLStore
 
 from graph.namespaces import DCDR, ID
-from tests.server_fixtures import AGENCIES, sample_quads
+from tests.server_fixtures import agency_graph, sample_quads
 
 # One shared server for all endpoint test modules (the plugin's session fixtures).
 pytest_plugins = ("tests.server_fixtures",)
@@ -26,16 +26,6 @@ METHODS = ["GET", "POST", "POST_FORM"]
 LABELS = f"SELECT ?s ?label WHERE {{ ?s a <{DCDR.Agency}> ; <{RDFS.label}> ?label }}"
 AGENCY_GRAPH = f"CONSTRUCT WHERE {{ ?s a <{DCDR.Agency}> ; <{RDFS.label}> ?label }}"
 NDRC = URIRef(str(ID["agency/ndrc"]))
-
-
-def _agencies() -> Graph:
-    graph = Graph()
-    for slug, (zh, en) in AGENCIES.items():
-        agency = URIRef(str(ID[f"agency/{slug}"]))
-        graph.add((agency, RDF.type, DCDR.Agency))
-        graph.add((agency, RDFS.label, Literal(zh, lang="zh")))
-        graph.add((agency, RDFS.label, Literal(en, lang="en")))
-    return graph
 
 
 @pytest.fixture(params=[(f, m) for f in RETURN_FORMATS for m in METHODS], ids=str)
@@ -53,13 +43,13 @@ def test_len_counts_the_union_default_graph(remote_graph: Graph) -> None:
 
 def test_triples(remote_graph: Graph) -> None:
     found = set(remote_graph.triples((None, RDF.type, DCDR.Agency)))
-    assert found == set(_agencies().triples((None, RDF.type, DCDR.Agency)))
+    assert found == set(agency_graph().triples((None, RDF.type, DCDR.Agency)))
 
 
 def test_select(remote_graph: Graph) -> None:
     rows = {(str(row[0]), str(row[1])) for row in remote_graph.query(LABELS)}  # type: ignore[index]
     assert rows == {
-        (str(s), str(label)) for s, _, label in _agencies().triples((None, RDFS.label, None))
+        (str(s), str(label)) for s, _, label in agency_graph().triples((None, RDFS.label, None))
     }
 
 
@@ -69,9 +59,9 @@ def test_ask(remote_graph: Graph) -> None:
 
 def test_construct(remote_graph: Graph) -> None:
     result = remote_graph.query(AGENCY_GRAPH).graph
-    assert result is not None and isomorphic(result, _agencies())
+    assert result is not None and isomorphic(result, agency_graph())
 
 
 def test_describe(remote_graph: Graph) -> None:
     result = remote_graph.query(f"DESCRIBE <{NDRC}>").graph
-    assert result is not None and set(_agencies().triples((NDRC, None, None))) <= set(result)
+    assert result is not None and set(agency_graph().triples((NDRC, None, None))) <= set(result)
