@@ -40,7 +40,7 @@ from .dataset_description import file_digests
 from .errors import render_error
 from .jsonld_context import jsonld_compacted
 from .problem_details import PROBLEM_JSON, problem_body
-from .public_address import public_root
+from .public_address import endpoint_iri, public_root
 from .store import (
     DatasetSpec,
     NotAcceptable,
@@ -458,6 +458,11 @@ def _download_links(text: str, names: list[str]) -> list[tuple[str, str]]:
     ]
 
 
+def _query_base() -> str:
+    """The base IRI of the page's queries: the endpoint's, as for the protocol."""
+    return endpoint_iri(public_root(current_app.extensions["dcdr"].settings))
+
+
 def run_query(text: str, lang: str) -> QueryAnswer:
     """Runs the query through the store and turns its answer into table rows."""
     answer = resources.app_store().query(
@@ -466,6 +471,7 @@ def run_query(text: str, lang: str) -> QueryAnswer:
         resources.JSON_RESULTS,
         resources.query_timeout(),
         graph_media_type=resources.N_TRIPLES,
+        base_iri=_query_base(),
     )
     body = answer.body.decode("utf-8")
     if answer.media_type.startswith(resources.N_TRIPLES):
@@ -497,10 +503,19 @@ def download(text: str, name: str) -> Response:
     """The query's answer as a file, in the format named by the download link."""
     store, timeout = resources.app_store(), resources.query_timeout()
     if name in RESULT_FORMATS:
-        answer = store.query(text, DatasetSpec(), RESULT_FORMATS[name], timeout)
+        answer = store.query(
+            text, DatasetSpec(), RESULT_FORMATS[name], timeout, base_iri=_query_base()
+        )
         body, media = answer.body, RESULT_FORMATS[name]
     elif name in RDF_FORMATS:
-        answer = store.query(text, DatasetSpec(), "", timeout, graph_media_type=resources.N_TRIPLES)
+        answer = store.query(
+            text,
+            DatasetSpec(),
+            "",
+            timeout,
+            graph_media_type=resources.N_TRIPLES,
+            base_iri=_query_base(),
+        )
         graph = Graph().parse(data=answer.body.decode("utf-8"), format="nt")
         media, serializer = RDF_FORMATS[name]
         body = graph.serialize(format=serializer, encoding="utf-8")

@@ -94,6 +94,8 @@ def localize_response(response: Response) -> Response:
     etag = response.headers.get("ETag")
     if etag:
         response.headers["ETag"] = localized_etag(etag, actual)
+        # The endpoint compared If-None-Match with the unlocalized ETag: compare again.
+        response.make_conditional(request)
     if not configured_root(service.settings):
         # The answer now depends on the Host header: the server must not replay it to others.
         request.environ.pop(CACHEABLE, None)

@@ -97,3 +97,24 @@ def test_an_unreachable_store_leaves_answers_as_they_are() -> None:
     """The build's address is asked of the store: when it cannot answer, answers go out
     unchanged (and /healthz does not fail with it) instead of failing."""
     assert built_root(cast(QueryStore, _UnreachableStore())) == ""
+
+
+def test_localized_sparql_answer_never_revalidated(client: FlaskClient) -> None:
+    """An answer with the address written in carries its own ETag; a client holding it got
+    the whole answer again, since the endpoint compared the ETag before the address was
+    written in. It now gets a 304."""
+    path = "/sparql?" + urlencode({"query": ENDPOINT_QUERY})
+    first = client.get(path, base_url=ORIGIN)
+    again = client.get(path, base_url=ORIGIN, headers={"If-None-Match": first.headers["ETag"]})
+    assert again.status_code == 304
+
+
+def test_query_page_parsed_relative_iris_without_a_base(client: FlaskClient) -> None:
+    """The query page ran queries with no base IRI, so `<s>` failed there as it did at the
+    endpoint; it resolves against the endpoint's IRI now."""
+    page = client.get(
+        "/sparql?" + urlencode({"query": "CONSTRUCT { <s> <p> 1 } WHERE {}"}),
+        headers={"Accept": "text/html"},
+        base_url=ORIGIN,
+    )
+    assert (page.status_code, f"{ORIGIN}/s" in page.get_data(as_text=True)) == (200, True)
