@@ -46,8 +46,7 @@ def _serialize(
     for row in rows:
         lines.append("\t".join("" if term is None else str(term) for term in row))
     tsv = ("\n".join(lines) + "\n").encode("utf-8")
-    if results_format == TSV:
-        return tsv
+    # Re-serialized even as TSV, so that the bytes are pyoxigraph's own (it abbreviates numbers).
     parsed = ox.parse_query_results(tsv, TSV)
     return bytes(parsed.serialize(format=results_format) or b"")
 
