@@ -6,7 +6,7 @@ BIN    := $(VENV)/bin
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: serve test check lint typecheck build system-deps clean translations
+.PHONY: serve test check lint typecheck build system-deps clients clean translations
 
 $(BIN)/dcdr: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -26,6 +26,16 @@ serve: build
 # missing and when we are root, as on this project's machines and in CI.
 system-deps:
 	@bash .ci/system-deps
+
+# Comunica (npm, pinned by tests/clients/package-lock.json), a SPARQL client the tests drive;
+# 5.4.1 did not start on Node 20 (its undici wants zlib's zstd), so the pin stays on 4.5.0.
+COMUNICA := tests/clients/node_modules/.bin/comunica-sparql
+$(COMUNICA): tests/clients/package.json tests/clients/package-lock.json
+	@command -v npm >/dev/null || { echo "clients: npm (Node.js 18 or later) is needed" >&2; exit 1; }
+	npm ci --prefix tests/clients --no-audit --no-fund --loglevel=error
+	touch $@
+
+clients: $(COMUNICA)
 
 lint: $(BIN)/dcdr
 	$(BIN)/ruff check .
@@ -48,8 +58,9 @@ translations: $(BIN)/dcdr
 		-d $(TRANSLATIONS)
 	$(BIN)/pybabel compile --statistics -d $(TRANSLATIONS)
 
-test: $(BIN)/dcdr system-deps check
+test: $(BIN)/dcdr system-deps clients check
 	$(BIN)/pytest
 
 clean:
-	rm -rf $(VENV) dist .dist-builds .pytest_cache .mypy_cache .ruff_cache artifacts
+	rm -rf $(VENV) dist .dist-builds .pytest_cache .mypy_cache .ruff_cache artifacts \
+		tests/clients/node_modules

@@ -58,7 +58,9 @@ def make_store(settings: Settings) -> QueryStore:
     if settings.store.startswith("sparql:"):
         from server.stores.remote_store import RemoteSparqlStore
 
-        return RemoteSparqlStore.from_setting(settings.store, settings.store_version or None)
+        return RemoteSparqlStore.from_setting(
+            settings.store, settings.store_version or None, max_rows=settings.row_limit
+        )
     from server.stores.oxigraph_store import OxigraphStore
 
     return OxigraphStore.from_settings(settings)
@@ -83,8 +85,9 @@ def create_app(config: Settings | Mapping[str, Any] | None = None) -> Flask:
     from flask import Flask
 
     from server import accesslog, errors
+    from server.pages import dataset_description, http_caching
     from server.pages import views as pages
-    from server.protocol import sparql
+    from server.protocol import public_address, sparql
     from server.protocol.cache import ResultCache
     from server.protocol.service_description import ServiceDescriber
 
@@ -110,7 +113,11 @@ def create_app(config: Settings | Mapping[str, Any] | None = None) -> Flask:
     )
     errors.register(app)
     accesslog.register(app, settings.access_log)
+    # Flask calls these in the reverse order: the address is written in, then validated.
     app.after_request(_cors)
+    app.after_request(http_caching.add_validators)
+    app.after_request(public_address.localize_response)
     app.register_blueprint(sparql.bp)
     app.register_blueprint(pages.bp)
+    app.register_blueprint(dataset_description.bp)
     return app

@@ -69,6 +69,10 @@ class Settings:
     query_budget_seconds: float = 0.0
     budget_window: float = 60.0
     trusted_proxy_header: str = ""
+    # The address the public reaches this server at (e.g. `https://dcdr.example.org/`): the base
+    # of relative IRIs in queries and of the links the dataset's description states about the
+    # server. Empty: each request's own origin (scheme and Host), as Oxigraph server does.
+    public_base: str = ""
 
     @property
     def pool_size(self) -> int:
@@ -115,6 +119,8 @@ class Settings:
             raise ConfigError(
                 f"query_isolation must be 'watchdog' or 'process', not {self.query_isolation!r}"
             )
+        if self.public_base and not self.public_base.startswith(("http://", "https://")):
+            raise ConfigError(f"public_base must be an http(s) URL, not {self.public_base!r}")
         if not 0 <= self.port <= 65535:
             raise ConfigError(f"port {self.port} is not a TCP port")
 

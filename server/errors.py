@@ -1,13 +1,16 @@
-"""The one error handler: every error, expected or not, becomes a short message in JSON (or an
-HTML page for browsers), with the status's own headers (`Allow` on 405) and never a traceback.
+"""The one error handler: every error, expected or not, becomes RFC 9457 problem details
+(`application/problem+json`, server/problem_details.py) or an HTML page for browsers, with the
+status's own headers (`Allow` on 405) and never a traceback.
 """
 
 from __future__ import annotations
 
 import logging
 
-from flask import Flask, Response, jsonify, render_template, request
+from flask import Flask, Response, render_template, request
 from werkzeug.exceptions import HTTPException, InternalServerError
+
+from server.problem_details import PROBLEM_JSON, problem_body
 
 logger = logging.getLogger("dcdr.server")
 
@@ -20,8 +23,9 @@ def _wants_html() -> bool:
     accept = request.accept_mimetypes
     if not accept:
         return False
-    return accept.best_match(["application/json", "text/html"]) == "text/html" and (
-        accept.quality("text/html") > accept.quality("application/json")
+    best = accept.best_match([PROBLEM_JSON, "application/json", "text/html"])
+    return best == "text/html" and accept.quality("text/html") > max(
+        accept.quality(PROBLEM_JSON), accept.quality("application/json")
     )
 
 
@@ -36,8 +40,9 @@ def render_error(error: HTTPException) -> Response:
             mimetype="text/html",
         )
     else:
-        response = jsonify(status=status, title=title, message=message)
-        response.status_code = status
+        response = Response(
+            problem_body(status, title, message), status=status, mimetype=PROBLEM_JSON
+        )
     for name, value in error.get_headers():
         if name in _KEPT_HEADERS:
             response.headers[name] = value

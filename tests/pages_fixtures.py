@@ -38,6 +38,7 @@ from graph.namespaces import (
     XSD,
     graph_iri,
 )
+from graph.void import DEFAULT_PUBLIC_BASE
 
 S0 = "智慧法院建设推动审判执行全流程依法公开。"
 S1 = (
@@ -261,6 +262,9 @@ def meta_graph(content: dict[str, Graph]) -> Graph:
     g.add((DATASET_IRI, DCTERMS.license, URIRef("https://creativecommons.org/licenses/by/4.0/")))
     g.add((DATASET_IRI, OWL.versionInfo, Literal("test-1")))
     g.add((DATASET_IRI, DCTERMS.source, REPORT))
+    # Where `dcdr build` says the server is by default; the server states its own address.
+    g.add((DATASET_IRI, VOID.sparqlEndpoint, URIRef(DEFAULT_PUBLIC_BASE + "sparql")))
+    g.add((DATASET_IRI, VOID.dataDump, URIRef(DEFAULT_PUBLIC_BASE + "dumps/dcdr.nq")))
     for name, graph in content.items():
         subset = ID[f"dataset/graph/{name}"]
         g.add((DATASET_IRI, VOID.subset, subset))

@@ -20,6 +20,7 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 import requests
+from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import RDF, RDFS, VOID
 
 from graph.dumps import write_store_sums
@@ -68,6 +69,17 @@ def sample_quads() -> list[ox.Quad]:
     quads.append(ox.Quad(sentence, _node(NIF.anchorOf), ox.Literal("截至2020年底…"), text))
     quads.append(ox.Quad(_node(DATASET_IRI), _node(RDF.type), _node(VOID.Dataset), meta))
     return quads
+
+
+def agency_graph() -> Graph:
+    """The agencies of `sample_quads` with their types and labels, as an rdflib graph."""
+    graph = Graph()
+    for slug, (zh, en) in AGENCIES.items():
+        agency = URIRef(str(ID[f"agency/{slug}"]))
+        graph.add((agency, RDF.type, URIRef(str(DCDR.Agency))))
+        graph.add((agency, RDFS.label, Literal(zh, lang="zh")))
+        graph.add((agency, RDFS.label, Literal(en, lang="en")))
+    return graph
 
 
 def write_dist(root: Path) -> Path:

@@ -120,3 +120,64 @@ def test_repeated_query_is_answered_from_the_cache(app: Flask) -> None:
     assert first.data == second.data
     assert cache.hits == 1
     assert cache.misses == 1
+
+
+@pytest.fixture(scope="module")
+def replica(pages_app: Flask, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
+    """A second app over a copy of the same build in another folder, with other file times."""
+    import shutil
+    import time
+
+    from tests import pages_fixtures as fx
+
+    time.sleep(1.1)  # file times of the copy differ from the original's by at least a second
+    copy = tmp_path_factory.mktemp("replica") / "dist"
+    shutil.copytree(pages_app.extensions["dcdr"].settings.dist, copy)
+    app = fx.make_app(copy)
+    yield app
+    fx.close_app(app)
+
+
+CACHED_PATHS = [
+    "/",
+    "/search?q=court",
+    "/id/agency/supreme-peoples-court",
+    "/id/agency/supreme-peoples-court?format=ttl",
+    "/ontology",
+    "/void.ttl",
+    "/dumps/dcdr.nq",
+    "/dumps/void.ttl",
+]
+
+
+@pytest.mark.parametrize("path", CACHED_PATHS)
+def test_pages_had_no_validators(pages_app: Flask, path: str) -> None:
+    """/id/…, / and /search had no ETag or Cache-Control; each now has both, and a client
+    holding the ETag gets a 304."""
+    client = pages_app.test_client()
+    first = client.get(path)
+    again = client.get(path, headers={"If-None-Match": first.headers.get("ETag", '"none"')})
+    assert (
+        first.status_code,
+        first.headers.get("Cache-Control", "").startswith("public, max-age="),
+        again.status_code,
+    ) == (200, True, 304)
+
+
+@pytest.mark.parametrize("path", CACHED_PATHS)
+def test_replicas_disagreed_on_etags(pages_app: Flask, replica: Flask, path: str) -> None:
+    """The dumps' ETag was made of path and file time, so two replicas of one build gave
+    different ETags; every ETag is now derived from the build's content."""
+    assert (
+        pages_app.test_client().get(path).headers["ETag"]
+        == (replica.test_client().get(path).headers["ETag"])
+    )
+
+
+def test_dump_etag_is_its_sha256(pages_app: Flask) -> None:
+    folder = pages_app.extensions["dcdr"].settings.dist
+    listed = dict(
+        reversed(line.split()) for line in (folder / "SHA256SUMS").read_text().splitlines()
+    )
+    etag = pages_app.test_client().get("/dumps/dcdr.nq").headers["ETag"]
+    assert etag == f'"{listed["dcdr.nq"]}"'

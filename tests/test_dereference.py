@@ -12,7 +12,8 @@ from flask.testing import FlaskClient
 from rdflib import BNode, Dataset, Graph, URIRef
 from rdflib.compare import isomorphic
 
-from graph.namespaces import DATASET_IRI, DCTERMS, ID, RDFS, SKOS, graph_iri
+from graph.namespaces import DATASET_IRI, DCDR, DCTERMS, ID, RDFS, SKOS, graph_iri
+from graph.void import DEFAULT_PUBLIC_BASE
 from tests import pages_fixtures as fx
 
 HTML = {"Accept": "text/html,application/xhtml+xml;q=0.9,*/*;q=0.8"}
@@ -145,7 +146,13 @@ def test_ontology_page_has_an_anchor_per_term(client: FlaskClient) -> None:
 
 
 def test_dataset_iri_serves_the_void_description(client: FlaskClient) -> None:
-    response = client.get("/id/dataset", headers={"Accept": "application/n-triples"})
+    # Reached at the address the build wrote in, the server states the meta graph unchanged
+    # (elsewhere it states its own address: tests/test_public_address.py).
+    response = client.get(
+        "/id/dataset",
+        headers={"Accept": "application/n-triples"},
+        base_url=DEFAULT_PUBLIC_BASE.rstrip("/"),
+    )
     assert response.status_code == 200
     expected = fx.fixture_graphs()[graph_iri("meta")]
     assert isomorphic(parse(response.data, "nt"), expected)
@@ -205,3 +212,16 @@ def test_every_iri_in_the_real_dumps_dereferences(real_app: Flask) -> None:
             if status != 200:
                 failures.append((status, path, headers["Accept"]))
     assert failures == []
+
+
+@pytest.mark.parametrize("path", ["/id/platform/china-judgements-online", "/id/dataset"])
+def test_jsonld_was_expanded_without_a_context(client: FlaskClient, path: str) -> None:
+    """/id/… answered expanded JSON-LD with no @context; it is now compacted with the
+    project's prefixes, and reads back as the same graph as the Turtle."""
+    document = client.get(path, headers={"Accept": "application/ld+json"})
+    turtle = client.get(path, headers={"Accept": "text/turtle"})
+    context = json.loads(document.data).get("@context", {})
+    assert (
+        context.get("dcdr"),
+        isomorphic(parse(document.data, "json-ld"), parse(turtle.data, "turtle")),
+    ) == (str(DCDR), True)

@@ -358,3 +358,13 @@ def test_virtuoso_answers_equal_the_embedded_store(
         # Publishing again replaces rather than adds.
         counts = publish(dist, server.store_url or "", peers.VIRTUOSO_AUTH)
         assert all(count.ok for count in counts)
+
+
+def test_remote_row_cap_read_the_whole_answer(published: str) -> None:
+    """The remote store's answer was read whole before the cap cut it; it is now parsed as it
+    streams in and dropped one row past the cap, whatever the format asked for."""
+    store = RemoteSparqlStore(f"{published}/query", "v1", max_rows=7)
+    result = store.query(
+        "SELECT * { ?a ?b ?c . ?d ?e ?f }", DatasetSpec(), "text/tab-separated-values", 10.0
+    )
+    assert (result.truncated, result.count, result.body.count(b"\n")) == (True, 7, 8)

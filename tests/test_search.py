@@ -91,10 +91,10 @@ def test_quotes_and_backslashes_cannot_break_the_query(client: FlaskClient) -> N
 def test_bad_input_is_a_clear_400(client: FlaskClient) -> None:
     empty = client.get("/search?format=json")
     assert empty.status_code == 400
-    assert "q=" in empty.get_json()["error"]
+    assert "q=" in empty.get_json()["detail"]
     long = client.get("/search", query_string={"q": "法" * 500, "format": "json"})
     assert long.status_code == 400
-    assert "longer" in long.get_json()["error"]
+    assert "longer" in long.get_json()["detail"]
     html = client.get("/search", query_string={"q": "法" * 500}, headers={"Accept": "text/html"})
     assert html.status_code == 400
 

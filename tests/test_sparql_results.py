@@ -175,3 +175,24 @@ def test_service_description_in_json_ld(sparql_url: str) -> None:
     assert media_type(response) == "application/ld+json"
     graph = Graph().parse(data=response.content, format="json-ld")
     assert (URIRef(sparql_url), RDF.type, SD.Service) in graph
+
+
+def test_row_cap_did_not_stop_a_cartesian_product(sparql_url: str) -> None:
+    """`SELECT * { ?a ?b ?c . ?d ?e ?f } LIMIT 10000000` serialized the whole product (a 503
+    after the time limit); the cap now stops evaluation one row past it. Timed in
+    bench/row_cap.py."""
+    query = "SELECT * { ?a ?b ?c . ?d ?e ?f } LIMIT 10000000"
+    response = requests.get(sparql_url, params={"query": query}, timeout=30)
+    assert (
+        response.status_code,
+        response.headers.get("X-DCDR-Result-Truncated"),
+        len(solution_rows(response)),
+    ) == (200, "true", ROW_LIMIT)
+
+
+def test_appended_limit_moved_the_error_position(sparql_url: str) -> None:
+    """The cap was appended to the text as `\\nLIMIT n`, so an error at the end of a one-line
+    query was reported on line 2; the text is now parsed as the user wrote it."""
+    query = "SELECT ?s WHERE { ?s ?p ?o"
+    response = requests.get(sparql_url, params={"query": query}, timeout=10)
+    assert f"line 1, column {len(query) + 1}" in response.json()["message"]

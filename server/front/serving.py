@@ -29,7 +29,6 @@ import asyncio
 import contextlib
 import functools
 import io
-import json
 import logging
 import os
 import queue
@@ -41,6 +40,7 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from server.config import ConfigError, Settings
+from server.problem_details import PROBLEM_JSON, problem_body
 from server.protocol.cache import CACHEABLE, ResponseCache, ResponseKey, StoredResponse
 from server.stores.runaway import QueryAbandoned
 
@@ -60,7 +60,7 @@ logger = logging.getLogger("dcdr.server")
 _DRAIN_LIMIT = 64 * 1024 * 1024
 # Answers up to this size are sent in one piece; longer ones (dumps) are streamed.
 _WHOLE = 1 << 20
-_JSON = [("content-type", "application/json"), ("connection", "close")]
+_JSON = [("content-type", PROBLEM_JSON), ("connection", "close")]
 # One header field at most (gunicorn's and nginx's usual limit): nothing of ours needs more.
 MAX_HEADER_BYTES = 8190
 
@@ -339,7 +339,7 @@ class RsgiBridge:
 
         message, retry_after = timeout_refusal(error, error.seconds)
         headers = [
-            ("content-type", "application/json"),
+            ("content-type", PROBLEM_JSON),
             ("retry-after", str(retry_after)),
             *CORS_HEADERS,
         ]
@@ -417,7 +417,7 @@ class RsgiBridge:
 
 def _error(status: int, title: str, message: str) -> bytes:
     """An error in the app's own shape (server/errors.py), for refusals made before the app."""
-    return json.dumps({"status": status, "title": title, "message": message}).encode()
+    return problem_body(status, title, message)
 
 
 def _chain(first: list[bytes], rest: Iterator[bytes], source: Iterable[bytes]) -> Iterator[bytes]:

@@ -20,6 +20,7 @@ from urllib.parse import parse_qsl
 from server import CORS_HEADERS
 from server.accesslog import query_hash
 from server.protocol import negotiation
+from server.protocol.public_address import built_root
 from server.protocol.sparql import (
     FORMAT_PARAMETERS,
     ProtocolError,
@@ -28,6 +29,7 @@ from server.protocol.sparql import (
     answer_query,
     read_query_request,
 )
+from server.public_base import configured_root, endpoint_iri, localized, localized_etag
 from server.stores.store import StoreError
 
 _PARAMETERS = frozenset({"query", "timeout", *FORMAT_PARAMETERS})
@@ -112,29 +114,43 @@ class DirectGet:
 
     def answer(self, query_string: str, accept: str) -> DirectAnswer | Declined:
         started = time.perf_counter()
-        if negotiation.prefers_html_header(accept):
-            return DECLINED  # the query UI
         try:
             params = read_query_string(query_string, len(_PARAMETERS))
         except ValueError:  # UnicodeDecodeError included: the app words the refusal
             return DECLINED
         if not params or any(name not in _PARAMETERS for name, _ in params):
             return DECLINED
+        asked_format = any(v not in ("", "html") for n, v in params if n in FORMAT_PARAMETERS)
+        if negotiation.prefers_html_header(accept) and not asked_format:
+            return DECLINED  # the query UI
         svc = self.service
         settings = svc.settings
+        root = configured_root(settings)
         try:
-            request = read_query_request(params, accept, settings, svc.store.version)
+            request = read_query_request(
+                params, accept, settings, svc.store.version, endpoint_iri(root) if root else ""
+            )
         except ProtocolError:
             return DECLINED
         if request is None:
             return DECLINED  # the service description
+        if request.plan.relative_iris and not root:
+            return DECLINED  # resolved against the request's origin, which the app knows
         try:
             result, cache_hit = answer_query(svc, request)
         except StoreError as error:
             return Declined(error)
         headers = answer_headers(result, request.key, settings)
-        headers += [("Content-Length", str(len(result.body))), *CORS_HEADERS]
+        body, etag = result.body, request.key
+        built = built_root(svc.store)
+        if built and built.encode("utf-8") in body:
+            if not root:
+                return DECLINED  # the answer states the request's own origin (result cached)
+            body = localized(body, built, root) or body
+            etag = localized_etag(etag, root).strip('"')
+            headers = [(n, f'"{etag}"' if n == "ETag" else v) for n, v in headers]
+        headers += [("Content-Length", str(len(body))), *CORS_HEADERS]
         fields = {"query_hash": query_hash(request.query)}
         if settings.log_query_text:
             fields["query"] = request.query
-        return DirectAnswer(headers, result.body, request.key, fields, cache_hit, started)
+        return DirectAnswer(headers, body, etag, fields, cache_hit, started)

@@ -36,6 +36,10 @@ from werkzeug.exceptions import BadRequest, ServiceUnavailable
 from graph import paths
 from graph.namespaces import DATASET_IRI, DCDR
 from server.errors import render_error
+from server.pages.dataset_description import file_digests
+from server.pages.jsonld_context import jsonld_compacted
+from server.problem_details import PROBLEM_JSON, problem_body
+from server.public_base import endpoint_iri, public_root
 from server.stores.store import (
     DatasetSpec,
     NotAcceptable,
@@ -136,7 +140,9 @@ def negotiate() -> str:
         if asked == "html" or asked in RDF_FORMATS:
             return asked
         abort(400, description=f"unknown format {asked!r}; use html, {', '.join(RDF_FORMATS)}")
-    best = request.accept_mimetypes.best_match(OFFERED)
+    accept = request.accept_mimetypes
+    # No Accept header means any type (RFC 9110, 12.5.1): the first offered, the page.
+    best = accept.best_match(OFFERED) if accept else OFFERED[0]
     if best is None:
         abort(406, description="this resource is available as " + ", ".join(OFFERED))
     if best in (HTML, "application/xhtml+xml"):
@@ -153,7 +159,10 @@ def _format_links(endpoint: str, **values: Any) -> list[tuple[str, str, str]]:
 
 def _rdf_response(graph: Graph, fmt: str, links: list[tuple[str, str, str]]) -> Response:
     media, serializer = RDF_FORMATS[fmt]
-    body = graph.serialize(format=serializer, encoding="utf-8")
+    if serializer == "json-ld":
+        body = jsonld_compacted(graph)
+    else:
+        body = graph.serialize(format=serializer, encoding="utf-8")
     response = Response(body, mimetype=media)
     if media.startswith("text/"):
         response.content_type = f"{media}; charset=utf-8"
@@ -279,7 +288,9 @@ def search_page() -> ResponseReturnValue:
         problem, status = "give the text to search for as ?q=", 400
     if wants_json:
         if problem:
-            return jsonify({"error": problem, "status": status}), status
+            # Problem details, as every other error (a browser asking ?format=json wants JSON).
+            body = problem_body(status, "Bad Request", problem)
+            return Response(body, status=status, mimetype=PROBLEM_JSON)
         response = jsonify({"query": text, "results": [hit.as_json() for hit in hits]})
         response.vary.add("Accept")
         return response
@@ -318,8 +329,25 @@ def dump(name: str) -> ResponseReturnValue:
         abort(404, description=f"no dump named {name!r}; see the home page for the list")
     if not (dist_folder() / name).is_file():
         abort(404, description=f"{name} is not part of this deployment")
+    # The file's SHA-256 as the build listed it: the same on every replica (a path and a
+    # file time are not).
+    digest = file_digests(dist_folder()).get(name) or True
+    if name == "void.ttl":
+        # Small, and not streamed: it states the server's address, written in as it is served.
+        response = Response((dist_folder() / name).read_bytes(), mimetype=DUMP_TYPES[name])
+        response.headers["Content-Disposition"] = f"attachment; filename={name}"
+        if isinstance(digest, str):
+            response.set_etag(digest)
+        return response
+    settings = current_app.extensions["dcdr"].settings
     return send_from_directory(
-        dist_folder(), name, mimetype=DUMP_TYPES[name], as_attachment=True, download_name=name
+        dist_folder(),
+        name,
+        mimetype=DUMP_TYPES[name],
+        as_attachment=True,
+        download_name=name,
+        etag=digest,
+        max_age=settings.max_age,
     )
 
 
@@ -431,6 +459,11 @@ def _download_links(text: str, names: list[str]) -> list[tuple[str, str]]:
     ]
 
 
+def _query_base() -> str:
+    """The base IRI of the page's queries: the endpoint's, as for the protocol."""
+    return endpoint_iri(public_root(current_app.extensions["dcdr"].settings))
+
+
 def run_query(text: str, lang: str) -> QueryAnswer:
     """Runs the query through the store and turns its answer into table rows."""
     answer = resources.app_store().query(
@@ -439,6 +472,7 @@ def run_query(text: str, lang: str) -> QueryAnswer:
         resources.JSON_RESULTS,
         resources.query_timeout(),
         graph_media_type=resources.N_TRIPLES,
+        base_iri=_query_base(),
     )
     body = answer.body.decode("utf-8")
     if answer.media_type.startswith(resources.N_TRIPLES):
@@ -470,10 +504,19 @@ def download(text: str, name: str) -> Response:
     """The query's answer as a file, in the format named by the download link."""
     store, timeout = resources.app_store(), resources.query_timeout()
     if name in RESULT_FORMATS:
-        answer = store.query(text, DatasetSpec(), RESULT_FORMATS[name], timeout)
+        answer = store.query(
+            text, DatasetSpec(), RESULT_FORMATS[name], timeout, base_iri=_query_base()
+        )
         body, media = answer.body, RESULT_FORMATS[name]
     elif name in RDF_FORMATS:
-        answer = store.query(text, DatasetSpec(), "", timeout, graph_media_type=resources.N_TRIPLES)
+        answer = store.query(
+            text,
+            DatasetSpec(),
+            "",
+            timeout,
+            graph_media_type=resources.N_TRIPLES,
+            base_iri=_query_base(),
+        )
         graph = Graph().parse(data=answer.body.decode("utf-8"), format="nt")
         media, serializer = RDF_FORMATS[name]
         body = graph.serialize(format=serializer, encoding="utf-8")
@@ -500,7 +543,8 @@ def query_ui() -> ResponseReturnValue:
         # A link to the service description (`?format=ttl`) followed by a browser.
         describer = current_app.extensions["dcdr"].describer
         media = RDF_FORMATS[request.args["format"]][0]
-        return Response(describer.render(request.url_root, media), mimetype=media)
+        root = public_root(current_app.extensions["dcdr"].settings)
+        return Response(describer.render(root, media), mimetype=media)
     if request.args.get("download"):
         try:
             return download(text, request.args["download"])

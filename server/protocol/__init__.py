@@ -2,8 +2,10 @@
 
 Owns `sparql` (query requests, answers, refusals), `negotiation` (Accept → result format),
 `service_description` (SPARQL 1.1 Service Description) and `cache` (stored answers keyed by
-request and ETag, shared with the front's replay).
+request and ETag, shared with the front's replay) and `public_address` (the build's root
+rewritten into the address a request reached, after each request).
 
 May import `server.stores` and the settings modules at the top of `server` (`config`,
-`errors`, `accesslog`); never `server.front`, `server.pages` or the app factory.
+`errors`, `accesslog`, `problem_details`, `public_base`); never `server.front`,
+`server.pages` or the app factory.
 """

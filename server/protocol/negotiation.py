@@ -131,11 +131,34 @@ def negotiate(accept: MIMEAccept, format_name: str | None = None) -> Choice:
     )
 
 
+class NothingAcceptable(ValueError):
+    """The client accepts no media type this server writes (406)."""
+
+
+def for_form(choice: Choice, form: str) -> Choice:
+    """The choice for a query of `form`: a client that asked only for types of the other
+    family (SPARQL JSON for a CONSTRUCT, Turtle for a SELECT) gets this family's default, as
+    Fuseki answers; one that accepts nothing this server writes keeps its empty choice (406).
+    """
+    if not choice.solutions and not choice.graph:
+        return choice
+    if form == "ask" and choice.solutions in (CSV, TSV):
+        # SPARQL's CSV and TSV results have no boolean form: an ASK is answered in XML or JSON.
+        return Choice(SOLUTION_TYPES[0], choice.graph)
+    if form in ("select", "ask") and not choice.solutions:
+        return Choice(SOLUTION_TYPES[0], choice.graph)
+    if form in ("construct", "describe") and not choice.graph:
+        return Choice(choice.solutions, GRAPH_TYPES[0])
+    return choice
+
+
 def best_rdf_type(accept: MIMEAccept, format_name: str | None = None) -> str:
-    """The RDF type for a description of the service (Turtle when nothing else fits)."""
-    if format_name:
-        return _by_format_name(format_name).graph or TURTLE
-    return _best(accept, GRAPH_TYPES, _GRAPH_ALIASES) or TURTLE
+    """The RDF type for a description of the service: Turtle when the client asked only for
+    results types; `NothingAcceptable` when it accepts nothing this server writes."""
+    choice = negotiate(accept, format_name)
+    if not choice.graph and not choice.solutions:
+        raise NothingAcceptable("no acceptable media type")
+    return choice.graph or TURTLE
 
 
 def prefers_html(accept: MIMEAccept) -> bool:

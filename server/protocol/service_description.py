@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import threading
 
-from rdflib import BNode, Graph, Literal, URIRef
+from rdflib import BNode, Dataset, Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, RDF, RDFS, VOID, XSD
 
 from graph.namespaces import DATASET_IRI, FORMATS, SD
@@ -110,7 +110,20 @@ class ServiceDescriber:
         if cached is not None:
             return cached
         graph = describe_service(root_url, self.named_graphs())
-        body = graph.serialize(format=_SERIALIZERS.get(media_type, "turtle"), encoding="utf-8")
+        written: Graph = graph
+        if media_type in (media.N_QUADS, media.TRIG):
+            # Dataset formats: a plain graph is the dataset's default graph (rdflib refuses
+            # to write a graph that is not context-aware as N-Quads).
+            written = Dataset()
+            for prefix, namespace in graph.namespaces():
+                written.bind(prefix, namespace)
+            for triple in graph:
+                written.add(triple)
+        body = written.serialize(format=_SERIALIZERS.get(media_type, "turtle"), encoding="utf-8")
         with self._lock:
+            if len(self._answers) >= 64:
+                # Keyed by the address each request reached: a client sending many Host
+                # headers must not grow this without bound.
+                self._answers.clear()
             self._answers[key] = body
         return body

@@ -26,6 +26,7 @@ from server.config import Settings
 from server.protocol import negotiation
 from server.protocol.cache import CACHEABLE, ResultCache, etag_matches, request_key
 from server.protocol.service_description import ServiceDescriber
+from server.public_base import configured_root, endpoint_iri, public_root
 from server.stores.fairness import Ledger, client_address
 from server.stores.store import (
     UPDATE_REFUSED,
@@ -42,6 +43,7 @@ from server.stores.store import (
     UpdateRefused,
     analyze_query,
 )
+from server.stores.syntax_messages import OPAQUE_TOKENS
 
 bp = Blueprint("sparql", __name__)
 
@@ -185,14 +187,7 @@ def _graphs(params: list[tuple[str, str]], name: str) -> tuple[str, ...]:
 
 
 # Tokens that can hold brackets without nesting anything: comments, strings and IRIs.
-_OPAQUE = (
-    r"#[^\n]*"
-    r"|'''(?:[^'\\]|\\.|'(?!''))*'''"
-    r'|"""(?:[^"\\]|\\.|"(?!""))*"""'
-    r"|'(?:[^'\\\n]|\\.)*'"
-    r'|"(?:[^"\\\n]|\\.)*"'
-    r'|<[^<>"{}|^`\\\x00-\x20]*>'
-)
+_OPAQUE = OPAQUE_TOKENS
 _NESTING_TOKENS = re.compile(
     _OPAQUE + r"|(?P<open>[({\[])|(?P<close>[)}\]])|(?P<unary>(?:[!^+-]\s*)+)"
 )
@@ -220,11 +215,14 @@ def nesting_problem(text: str) -> str | None:
     return None
 
 
-def _not_acceptable(kind: str, offered: tuple[str, ...]) -> NoReturn:
-    raise ProtocolError(
-        406,
-        f"none of the accepted media types fits {kind}; this endpoint writes {', '.join(offered)}",
+def _not_acceptable_message(kind: str, offered: tuple[str, ...]) -> str:
+    return (
+        f"none of the accepted media types fits {kind}; this endpoint writes {', '.join(offered)}"
     )
+
+
+def _not_acceptable(kind: str, offered: tuple[str, ...]) -> NoReturn:
+    raise ProtocolError(406, _not_acceptable_message(kind, offered))
 
 
 @dataclass(frozen=True)
@@ -238,10 +236,16 @@ class QueryRequest:
     plan: QueryPlan
     # The answer's identity: its ETag and its key in the result cache.
     key: str
+    # Resolves the query's relative IRIs: the endpoint's own IRI, as Oxigraph server does.
+    base_iri: str = ""
 
 
 def read_query_request(
-    params: list[tuple[str, str]], accept: str, settings: Settings, version: str
+    params: list[tuple[str, str]],
+    accept: str,
+    settings: Settings,
+    version: str,
+    base_iri: str = "",
 ) -> QueryRequest | None:
     """The query request held by the protocol parameters, or None when they hold no query.
 
@@ -257,14 +261,19 @@ def read_query_request(
         return None
     query = queries[0]
     try:
-        return _checked_request(query, params, accept, settings, version)
+        return _checked_request(query, params, accept, settings, version, base_iri)
     except ProtocolError as error:
         error.query_text = query
         raise
 
 
 def _checked_request(
-    query: str, params: list[tuple[str, str]], accept: str, settings: Settings, version: str
+    query: str,
+    params: list[tuple[str, str]],
+    accept: str,
+    settings: Settings,
+    version: str,
+    base_iri: str,
 ) -> QueryRequest:
     if len(query) > settings.max_query_chars:
         raise ProtocolError(
@@ -288,6 +297,7 @@ def _checked_request(
         raise ProtocolError(400, f"{UPDATE_REFUSED}: the query parameter holds an update") from None
     except (QuerySyntaxError, QueryRefused) as error:
         raise ProtocolError(400, str(error)) from None
+    choice = negotiation.for_form(choice, plan.form)
     if plan.form in ("select", "ask") and not choice.solutions:
         _not_acceptable("SELECT/ASK results", negotiation.SOLUTION_TYPES)
     if plan.form in ("construct", "describe") and not choice.graph:
@@ -295,8 +305,12 @@ def _checked_request(
     media = {"select": choice.solutions, "ask": choice.solutions}.get(plan.form, choice.graph)
     if not plan.form:
         media = choice.key
-    key = request_key(version, query, (*dataset.default_graphs, "|", *dataset.named_graphs), media)
-    return QueryRequest(query, timeout, dataset, choice, plan, key)
+    graphs = (*dataset.default_graphs, "|", *dataset.named_graphs)
+    if plan.relative_iris:
+        # Only then does the answer depend on the base, which may be the request's origin.
+        graphs += ("|", base_iri)
+    key = request_key(version, query, graphs, media)
+    return QueryRequest(query, timeout, dataset, choice, plan, key, base_iri)
 
 
 def cache_headers(key: str, settings: Settings) -> list[tuple[str, str]]:
@@ -337,11 +351,13 @@ def _describe_service(svc: Service, format_name: str | None) -> Response:
         media = negotiation.best_rdf_type(request.accept_mimetypes, format_name)
     except negotiation.UnknownFormat as error:
         abort(400, str(error))
-    key = request_key(svc.store.version, "", (request.url_root,), "sd:" + media)
+    except negotiation.NothingAcceptable:
+        abort(406, _not_acceptable_message("the service description", negotiation.GRAPH_TYPES))
+    key = request_key(svc.store.version, "", (public_root(svc.settings),), "sd:" + media)
     if etag_matches(request.headers.get("If-None-Match"), key):
         return _answer_headers(Response(status=304), key, svc.settings)
     try:
-        body = svc.describer.render(request.url_root, media)
+        body = svc.describer.render(public_root(svc.settings), media)
     except (QueryTimeout, StoreUnavailable) as error:
         abort(503, f"the service description is unavailable: {error}")
     return _answer_headers(Response(body, mimetype=media), key, svc.settings)
@@ -373,6 +389,7 @@ def answer_query(svc: Service, query_request: QueryRequest) -> tuple[QueryResult
         query_request.choice.solutions,
         query_request.timeout,
         graph_media_type=query_request.choice.graph,
+        base_iri=query_request.base_iri or None,
     )
     if caching:
         svc.cache.put(query_request.key, result)
@@ -422,12 +439,19 @@ def endpoint() -> ResponseReturnValue:
     svc = service()
     settings = svc.settings
     accept = request.headers.get("Accept", "")
-    if negotiation.prefers_html_header(accept) and "pages.query_ui" in current_app.view_functions:
+    # An explicit format wins over a browser's Accept (which always names text/html).
+    asked_format = any(request.args.get(name, "html") != "html" for name in FORMAT_PARAMETERS)
+    if (
+        negotiation.prefers_html_header(accept)
+        and not asked_format
+        and "pages.query_ui" in current_app.view_functions
+    ):
         view = current_app.view_functions["pages.query_ui"]
         return current_app.ensure_sync(view)()
     params = read_parameters(settings)
+    base_iri = endpoint_iri(public_root(settings))
     try:
-        query_request = read_query_request(params, accept, settings, svc.store.version)
+        query_request = read_query_request(params, accept, settings, svc.store.version, base_iri)
     except ProtocolError as error:
         if error.query_text is not None:
             note_query(error.query_text, settings.log_query_text)
@@ -443,7 +467,9 @@ def endpoint() -> ResponseReturnValue:
         return _answer_headers(Response(status=304), key, settings)
     result = _fair_run(svc, query_request)
     response = Response(result.body, headers=answer_headers(result, key, settings))
-    if request.method == "GET":
+    if request.method == "GET" and not (
+        query_request.plan.relative_iris and not configured_root(settings)
+    ):
         # The answer depends on the request line and Accept alone (fairness, which depends on
         # the client, turns the server's replay off): the server may replay it as it is.
         fields = {"query_hash": g.get("dcdr_query_hash", "")}

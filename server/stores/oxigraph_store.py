@@ -17,7 +17,6 @@ import ctypes
 import ctypes.util
 import functools
 import hashlib
-import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -29,6 +28,7 @@ import pyoxigraph as ox
 
 from server.config import Settings
 from server.stores.executor import ProcessPool, WorkerFailed, WorkerTimeout
+from server.stores.row_cap import capped_solutions
 from server.stores.runaway import LARGE_QUERY_SECONDS, ShapeMemory, Watchdog
 from server.stores.store import (
     DatasetSpec,
@@ -153,9 +153,9 @@ def open_worker_store(
 
 
 # A job: (query, default graphs | None, named graphs | None, solutions media type, graph media
-# type, row limit, whether the answer may exceed the limit, whether "LIMIT n" can be appended,
-# whether the default graph is the union of the named graphs).
-Job = tuple[str, tuple[str, ...] | None, tuple[str, ...] | None, str, str, int, bool, bool, bool]
+# type, row limit, whether the answer may exceed the limit, whether the default graph is the
+# union of the named graphs, base IRI or "").
+Job = tuple[str, tuple[str, ...] | None, tuple[str, ...] | None, str, str, int, bool, bool, str]
 
 
 def answer_job(state: _WorkerState, job: Job) -> tuple[Any, ...]:
@@ -168,19 +168,16 @@ def answer_job(state: _WorkerState, job: Job) -> tuple[Any, ...]:
         graph_type,
         limit,
         may_exceed,
-        append,
         union,
+        base_iri,
     ) = job
-    options: dict[str, Any] = {}
+    options: dict[str, Any] = {"base_iri": base_iri or None}
     if default_graphs is None and named_graphs is None:
         # Oxigraph lets the union flag win over FROM, so a query with FROM goes without it.
         options["use_default_graph_as_union"] = union
     else:
         options["default_graph"] = [ox.NamedNode(iri) for iri in default_graphs or ()]
         options["named_graphs"] = [ox.NamedNode(iri) for iri in named_graphs or ()]
-    if append:
-        # One row past the cap tells a cut answer from one that fits exactly.
-        text = f"{text}\nLIMIT {limit + 1}"
     try:
         result = state.store.query(text, **options)
         if isinstance(result, ox.QueryTriples):
@@ -194,7 +191,8 @@ def answer_job(state: _WorkerState, job: Job) -> tuple[Any, ...]:
             return ("ok", result.serialize(format=results_format), solutions_type, 1, False)
         if not may_exceed:
             return ("ok", result.serialize(format=results_format), solutions_type, -1, False)
-        return _capped_solutions(result, results_format, solutions_type, limit)
+        body, count, truncated = capped_solutions(result, results_format, limit)
+        return ("ok", body, solutions_type, count, truncated)
     except SyntaxError as error:
         return ("syntax", str(error))
     except RuntimeError as error:
@@ -220,53 +218,6 @@ def _graph_answer(
     prefixes = state.prefixes if rdf_format in (ox.RdfFormat.TURTLE, ox.RdfFormat.TRIG) else None
     body = ox.serialize(kept, format=rdf_format, prefixes=prefixes)
     return ("ok", body or b"", graph_type, len(kept), truncated)
-
-
-# The fewest bytes one row takes in each format (`{}` and a comma in JSON, an empty
-# `<result></result>` in XML, a line end in TSV and CSV): an answer shorter than `limit + 1`
-# such rows cannot hold more than `limit` of them, so it need not be read back to be counted.
-_MIN_ROW_BYTES = {
-    ox.QueryResultsFormat.JSON: 3,
-    ox.QueryResultsFormat.XML: 17,
-    ox.QueryResultsFormat.TSV: 1,
-    ox.QueryResultsFormat.CSV: 2,
-}
-
-
-def _capped_solutions(
-    solutions: ox.QuerySolutions, results_format: ox.QueryResultsFormat, media: str, limit: int
-) -> tuple[Any, ...]:
-    # CSV cannot be read back without losing term types, so count in JSON and convert after.
-    counted_format = (
-        ox.QueryResultsFormat.JSON
-        if results_format == ox.QueryResultsFormat.CSV
-        else results_format
-    )
-    body = solutions.serialize(format=counted_format) or b""
-    count = -1  # unknown, and at most `limit`
-    truncated = False
-    if len(body) >= (limit + 1) * _MIN_ROW_BYTES[counted_format]:
-        count = sum(1 for _ in _solutions(body, counted_format))
-        truncated = count > limit
-    if truncated:
-        if counted_format != ox.QueryResultsFormat.JSON:
-            body = (
-                _solutions(body, counted_format).serialize(format=ox.QueryResultsFormat.JSON) or b""
-            )
-            counted_format = ox.QueryResultsFormat.JSON
-        document = json.loads(body)
-        document["results"]["bindings"] = document["results"]["bindings"][:limit]
-        body = json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-        count = limit
-    if counted_format != results_format:
-        body = _solutions(body, counted_format).serialize(format=results_format) or b""
-    return ("ok", body, media, count, truncated)
-
-
-def _solutions(body: bytes, results_format: ox.QueryResultsFormat) -> ox.QuerySolutions:
-    parsed = ox.parse_query_results(body, results_format)
-    assert isinstance(parsed, ox.QuerySolutions)  # a SELECT answer reads back as solutions
-    return parsed
 
 
 def answer_isolated_job(state: _WorkerState, job: Job) -> tuple[Any, ...]:
@@ -365,6 +316,7 @@ class OxigraphStore:
         timeout: float,
         *,
         graph_media_type: str = "",
+        base_iri: str | None = None,
     ) -> QueryResult:
         plan = analyze_query(text, self.settings.service_allowlist)
         if plan.form in ("select", "ask") and not media_type:
@@ -373,7 +325,6 @@ class OxigraphStore:
             raise NotAcceptable("no acceptable media type for an RDF graph")
         limit = self.settings.row_limit
         may_exceed = plan.form in ("select", "") and (plan.limit is None or plan.limit > limit)
-        append = plan.form == "select" and plan.limit is None and not plan.trailing_values
         job: Job = (
             text,
             None if dataset.is_default else dataset.default_graphs,
@@ -382,8 +333,8 @@ class OxigraphStore:
             graph_media_type,
             limit,
             may_exceed,
-            append,
             not plan.has_dataset_clause,
+            base_iri or "",
         )
         seconds = min(timeout, self.settings.timeout)
         if self._in_process(plan.disconnected, plan.shape):
@@ -395,7 +346,7 @@ class OxigraphStore:
             _, body, media, count, truncated = answer
             return QueryResult(body=body, media_type=media, count=count, truncated=truncated)
         if status == "syntax":
-            raise QuerySyntaxError(syntax_message(answer[1]))
+            raise QuerySyntaxError(syntax_message(answer[1], text))
         if status == "refused":
             raise QueryRefused(f"the query cannot be evaluated here: {answer[1]}")
         if status == "not-acceptable":

@@ -103,6 +103,9 @@ class QueryPlan:
     # A digest of the token texts: equal for queries that differ only in comments and white
     # space, so a query remembered as slow is recognised however it is laid out.
     shape: str = ""
+    # An IRI is written relative (`<s>`, `<#x>`, `<>`): the answer depends on the base IRI the
+    # query is parsed with, which is the endpoint's address unless the query sets BASE.
+    relative_iris: bool = False
 
 
 @dataclass(frozen=True)
@@ -216,7 +219,15 @@ def _plan_tokens(stream: tuple[str, ...]) -> QueryPlan:
         has_dataset_clause=has_dataset_clause,
         disconnected=_disconnected(stream, position),
         shape=shape,
+        relative_iris=any(_is_relative_iri(token) for token in stream),
     )
+
+
+_SCHEME = re.compile(r"<[A-Za-z][A-Za-z0-9+.\-]*:")
+
+
+def _is_relative_iri(token: str) -> bool:
+    return token[0] == "<" and len(token) > 1 and token[-1] == ">" and not _SCHEME.match(token)
 
 
 def _read_prologue(stream: tuple[str, ...], prefixes: dict[str, str]) -> int:

@@ -15,6 +15,7 @@ told otherwise, is to name the dataset's graphs in the request (`default-graph-u
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import re
 import threading
@@ -27,6 +28,7 @@ import requests
 
 from graph.namespaces import GRAPH
 from server.stores.query_analysis import plan_query
+from server.stores.row_cap import DeadlineReader, capped_stream
 from server.stores.store import (
     UPDATE_REFUSED,
     DatasetSpec,
@@ -107,7 +109,9 @@ class RemoteSparqlStore:
         self._parser = ox.Store()
 
     @classmethod
-    def from_setting(cls, setting: str, version: str | None = None) -> RemoteSparqlStore:
+    def from_setting(
+        cls, setting: str, version: str | None = None, max_rows: int | None = None
+    ) -> RemoteSparqlStore:
         """Builds the store from `DCDR_STORE`'s value `sparql:URL`.
 
         Options ride in the URL's fragment so that one setting says everything, e.g.
@@ -126,7 +130,13 @@ class RemoteSparqlStore:
         union = options.get("union", "explicit")
         if union not in UNION_MODES:
             raise ValueError(f"union must be one of {', '.join(UNION_MODES)}, got {union!r}")
-        return cls(url, version, union=union, timeout_param=options.get("timeout-param"))
+        return cls(
+            url,
+            version,
+            union=union,
+            timeout_param=options.get("timeout-param"),
+            max_rows=max_rows,
+        )
 
     # -- QueryStore ----------------------------------------------------------------------
 
@@ -146,8 +156,9 @@ class RemoteSparqlStore:
         timeout: float,
         *,
         graph_media_type: str = "",
+        base_iri: str | None = None,
     ) -> QueryResult:
-        form = self._form(text)
+        form = self._form(text, base_iri)
         if form == "graph":
             accepted = [graph_media_type]
         elif form == "results":
@@ -157,10 +168,17 @@ class RemoteSparqlStore:
         accepted = [_base_media_type(t) for t in accepted if t]
         if not accepted:
             raise NotAcceptable("no acceptable media type for this kind of query")
+        if base_iri and plan_query(text).relative_iris:
+            # The protocol has no base parameter: the remote store would resolve against its
+            # own address. On the first line, so that only that line's columns move (and the
+            # text was parsed here first, so the remote store reports no syntax errors).
+            text = f"BASE <{base_iri}> {text}"
         params: list[tuple[str, str]] = [("query", text)]
         params.extend(self._dataset_params(text, dataset))
         if self.timeout_param:
             params.append((self.timeout_param, str(int(timeout * 1000))))
+        if form == "results" and self.max_rows is not None:
+            return self._capped(params, _base_media_type(media_type), timeout, self.max_rows)
         body, answered = self._post(params, ", ".join(accepted), timeout)
         if form == "":
             is_graph = ox.RdfFormat.from_media_type(answered) is not None
@@ -169,6 +187,41 @@ class RemoteSparqlStore:
         return self._result(body, answered, wanted)
 
     # -- helpers -------------------------------------------------------------------------
+
+    def _capped(
+        self, params: list[tuple[str, str]], wanted: str, timeout: float, limit: int
+    ) -> QueryResult:
+        """A SELECT/ASK answer read as it streams in, stopped one row past the row cap (the
+        connection is then dropped, which stops a store that streams its evaluation)."""
+        wanted_format = ox.QueryResultsFormat.from_media_type(wanted)
+        if wanted_format is None:
+            raise NotAcceptable(f"no SPARQL results format is written as {wanted}")
+        # Asked in a format pyoxigraph parses as it arrives (CSV cannot be read back).
+        asked = wanted if wanted_format != ox.QueryResultsFormat.CSV else SELECT_JSON
+        deadline = time.monotonic() + timeout
+        response = self._open(params, asked, timeout)
+        with response:
+            if response.status_code >= 400:
+                body = response.raw.read(_ERROR_EXCERPT, decode_content=True)
+                self._raise_for_status(response.status_code, body)
+            answered = _base_media_type(response.headers.get("Content-Type")) or asked
+            answered_format = ox.QueryResultsFormat.from_media_type(answered)
+            if answered_format is None or answered_format == ox.QueryResultsFormat.CSV:
+                raise StoreUnavailable(f"the remote store answered {answered}, not {asked}")
+            response.raw.decode_content = True
+            reader = io.BufferedReader(DeadlineReader(response.raw, deadline), _CHUNK)
+            try:
+                body, count, truncated = capped_stream(
+                    reader, answered_format, wanted_format, limit
+                )
+            except TimeoutError as error:
+                raise QueryTimeout(f"query ran past {timeout:g} s on the remote store") from error
+            except OSError as error:
+                raise StoreUnavailable(str(error)) from None
+            except (SyntaxError, ValueError) as error:
+                message = f"the remote store sent unreadable {answered}: {error}"
+                raise StoreUnavailable(message) from None
+        return QueryResult(body, wanted, count=count, truncated=truncated)
 
     def graphs(self) -> tuple[str, ...]:
         """The dataset's named graphs as the store holds them (discovered once)."""
@@ -193,7 +246,7 @@ class RemoteSparqlStore:
         digest = hashlib.sha256("\n".join(counts).encode()).hexdigest()
         return "remote-" + digest[:16]
 
-    def _form(self, text: str) -> str:
+    def _form(self, text: str, base_iri: str | None = None) -> str:
         """ "results" (SELECT/ASK), "graph" (CONSTRUCT/DESCRIBE) or "" when unknown.
 
         Evaluating on an empty in-memory store parses the query locally, so syntax errors read
@@ -202,9 +255,9 @@ class RemoteSparqlStore:
         if plan_query(text).is_update:
             raise UpdateRefused(UPDATE_REFUSED)
         try:
-            answer = self._parser.query(text)
+            answer = self._parser.query(text, base_iri=base_iri)
         except SyntaxError as error:
-            raise QuerySyntaxError(syntax_message(str(error).splitlines()[0])) from None
+            raise QuerySyntaxError(syntax_message(str(error), text)) from None
         except (ValueError, RuntimeError, OSError):
             # Evaluation problems on an empty store (e.g. SERVICE) are for the remote one.
             return ""
@@ -227,20 +280,7 @@ class RemoteSparqlStore:
     ) -> tuple[bytes, str]:
         """Sends one protocol POST and reads the answer within `timeout` seconds in all."""
         deadline = time.monotonic() + timeout
-        try:
-            response = self._session.post(
-                self.endpoint_url,
-                data=params,
-                headers={"Accept": media_type},
-                timeout=(min(_CONNECT_TIMEOUT, timeout), timeout),
-                stream=True,
-            )
-        except requests.ConnectTimeout as error:
-            raise StoreUnavailable(f"remote store {self.endpoint_url} did not answer") from error
-        except requests.Timeout as error:
-            raise QueryTimeout(f"query ran past {timeout:g} s on the remote store") from error
-        except requests.RequestException as error:
-            raise StoreUnavailable(f"remote store {self.endpoint_url} unreachable") from error
+        response = self._open(params, media_type, timeout)
         with response:
             chunks: list[bytes] = []
             try:
@@ -256,6 +296,25 @@ class RemoteSparqlStore:
             body = b"".join(chunks)
             self._raise_for_status(response.status_code, body)
             return body, _base_media_type(response.headers.get("Content-Type"))
+
+    def _open(
+        self, params: list[tuple[str, str]], media_type: str, timeout: float
+    ) -> requests.Response:
+        """Sends one protocol POST; the answer's body is still to be read."""
+        try:
+            return self._session.post(
+                self.endpoint_url,
+                data=params,
+                headers={"Accept": media_type},
+                timeout=(min(_CONNECT_TIMEOUT, timeout), timeout),
+                stream=True,
+            )
+        except requests.ConnectTimeout as error:
+            raise StoreUnavailable(f"remote store {self.endpoint_url} did not answer") from error
+        except requests.Timeout as error:
+            raise QueryTimeout(f"query ran past {timeout:g} s on the remote store") from error
+        except requests.RequestException as error:
+            raise StoreUnavailable(f"remote store {self.endpoint_url} unreachable") from error
 
     def _raise_for_status(self, status: int, body: bytes) -> None:
         if status < 400:

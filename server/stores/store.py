@@ -12,7 +12,6 @@ dataset unless allowed.
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -73,12 +72,14 @@ class QueryStore(Protocol):
         timeout: float,
         *,
         graph_media_type: str = "",
+        base_iri: str | None = None,
     ) -> QueryResult:
         """Runs a read-only SPARQL query and serializes its answer.
 
         `media_type` is the answer's type for SELECT/ASK, `graph_media_type` for
         CONSTRUCT/DESCRIBE (the caller may not know the query form); an empty string means the
         client accepts no type of that kind (`NotAcceptable` if the query needs it).
+        `base_iri` resolves the query's relative IRIs (None: a relative IRI is an error).
         Raises `QuerySyntaxError`, `QueryRefused`, `QueryTimeout`, `NotAcceptable` or
         `StoreUnavailable`.
         """
@@ -130,16 +131,11 @@ def analyze_query(text: str, allowed_services: tuple[str, ...] = ()) -> QueryPla
     return plan
 
 
-_POSITION = re.compile(r"^error at (\d+):(\d+):\s*")
-
-
-def syntax_message(store_message: str) -> str:
+def syntax_message(store_message: str, query: str = "") -> str:
     """Oxigraph's `error at L:C: ...` as a sentence a person can act on."""
-    match = _POSITION.match(store_message)
-    if match is None:
-        return f"SPARQL syntax error: {store_message}"
-    line, column = match.groups()
-    return f"SPARQL syntax error at line {line}, column {column}: {store_message[match.end() :]}"
+    from server.stores.syntax_messages import plain_syntax_message
+
+    return plain_syntax_message(store_message, query)
 
 
 def _term(binding: dict[str, Any]) -> Node:

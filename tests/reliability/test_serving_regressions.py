@@ -106,7 +106,7 @@ def test_regression_unknown_function_matched_by_message() -> None:
         10,
         True,
         True,
-        True,
+        "",
     )
     assert answer_job(_WorkerState(ox.Store(), {}), job)[0] == "refused"
 
