@@ -1,8 +1,8 @@
 """The web app: `create_app(config=None)` builds a Flask app serving the built dataset.
 
 Shaped like Flask's flaskr tutorial: settings in one object (`server.config.Settings`), the
-store made once, blueprints `sparql` (protocol, service description, health) and `pages`
-(linked-data pages and query UI), and one error handler.
+store made once, blueprints `sparql` (protocol, service description), `pages` (linked-data
+pages and query UI) and `health` (liveness, readiness), and one error handler.
 """
 
 from __future__ import annotations
@@ -82,7 +82,7 @@ def create_app(config: Settings | Mapping[str, Any] | None = None) -> Flask:
     """The app for `config` (a `Settings`, a mapping of overrides, or None for the env)."""
     from flask import Flask
 
-    from server import accesslog, errors, pages, sparql
+    from server import accesslog, errors, health, pages, sparql
     from server.cache import ResultCache
     from server.service_description import ServiceDescriber
 
@@ -109,4 +109,5 @@ def create_app(config: Settings | Mapping[str, Any] | None = None) -> Flask:
     app.after_request(_cors)
     app.register_blueprint(sparql.bp)
     app.register_blueprint(pages.bp)
+    health.register(app)
     return app

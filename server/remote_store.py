@@ -138,6 +138,11 @@ class RemoteSparqlStore:
                     self._version = self._fingerprint()
         return self._version
 
+    @property
+    def known_version(self) -> str | None:
+        """The version if known without asking the store (given, or fingerprinted before)."""
+        return self._version
+
     def query(
         self,
         text: str,
