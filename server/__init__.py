@@ -82,8 +82,7 @@ def create_app(config: Settings | Mapping[str, Any] | None = None) -> Flask:
     """The app for `config` (a `Settings`, a mapping of overrides, or None for the env)."""
     from flask import Flask
 
-    from server import accesslog, errors, health, pages, sparql
-    from server.cache import ResultCache
+    from server import accesslog, errors, health, metrics, pages, sparql
     from server.service_description import ServiceDescriber
 
     settings, flask_config = _split_config(config)
@@ -97,11 +96,12 @@ def create_app(config: Settings | Mapping[str, Any] | None = None) -> Flask:
     app.config["DCDR_QUERY_TIMEOUT"] = settings.timeout
     app.config["DCDR_SETTINGS"] = settings
     app.config.update(flask_config)
-    store = make_store(settings)
+    plain_store = make_store(settings)
+    store = metrics.MeteredStore(plain_store, settings.log_query_text)
     app.extensions["dcdr"] = sparql.Service(
         store=store,
         settings=settings,
-        cache=ResultCache(settings.cache_bytes),
+        cache=metrics.CountedResultCache(settings.cache_bytes),
         describer=ServiceDescriber(store, settings.timeout),
     )
     errors.register(app)
@@ -109,5 +109,6 @@ def create_app(config: Settings | Mapping[str, Any] | None = None) -> Flask:
     app.after_request(_cors)
     app.register_blueprint(sparql.bp)
     app.register_blueprint(pages.bp)
-    health.register(app)
+    health.register(app, plain_store)  # readiness probes are neither metered nor logged
+    app.register_blueprint(metrics.bp)
     return app

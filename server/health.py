@@ -130,7 +130,7 @@ def readyz() -> ResponseReturnValue:
     return _no_store(body)
 
 
-def register(app: Flask) -> None:
+def register(app: Flask, store: QueryStore) -> None:
     """Adds the two routes; the readiness state is made here, before workers fork."""
-    app.extensions[_EXTENSION] = Readiness(app.extensions["dcdr"].store)
+    app.extensions[_EXTENSION] = Readiness(store)
     app.register_blueprint(bp)

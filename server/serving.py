@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import atexit
 import contextlib
 import functools
 import io
@@ -26,8 +27,10 @@ import json
 import logging
 import os
 import queue
+import shutil
 import signal
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -41,6 +44,7 @@ if TYPE_CHECKING:
     from flask import Flask
 
     from server.accesslog import LoopBatchedLog
+    from server.metrics import RequestMeter
     from server.sparql_direct import DirectAnswer, DirectGet
 
 logger = logging.getLogger("dcdr.server")
@@ -56,6 +60,8 @@ _WHOLE = 1 << 20
 _JSON = [("content-type", "application/json"), ("connection", "close")]
 # One header field at most (gunicorn's and nginx's usual limit): nothing of ours needs more.
 MAX_HEADER_BYTES = 8190
+# prometheus_client's multiprocess directory (server/metrics.py).
+METRICS_DIR_ENV = "PROMETHEUS_MULTIPROC_DIR"
 
 Headers = list[tuple[str, str]]
 AppAnswer = tuple[int, Headers, "bytes | Iterator[bytes]"]
@@ -202,7 +208,8 @@ class RsgiBridge:
 
     `read_timeout` bounds the reading of a request body; `cache` (when given) replays stored
     GET answers from the event loop, `direct` (when given) answers plain SPARQL GETs without
-    the app, and `log` writes an access-log entry for the answers the app did not give.
+    the app, `log` writes an access-log entry for the answers the app did not give, and
+    `meter` counts every answer (server/metrics.py).
     """
 
     def __init__(
@@ -214,8 +221,10 @@ class RsgiBridge:
         cache: ResponseCache | None = None,
         log: LoopBatchedLog | None = None,
         direct: DirectGet | None = None,
+        meter: RequestMeter | None = None,
     ) -> None:
         self.app = app
+        self.meter = meter
         self.read_timeout = read_timeout
         self.max_body = max_body
         self.cache = cache
@@ -243,11 +252,13 @@ class RsgiBridge:
         except _BodyTooSlow:
             message = f"the request was not received within {self.read_timeout:g} s"
             proto.response_bytes(408, _JSON, _error(408, "Request Timeout", message))
+            self._count(method, scope.path, 408, started)
             return
         except _HeadTooLarge as error:
             message = f"the header {error} is longer than {MAX_HEADER_BYTES} bytes"
             title = "Request Header Fields Too Large"
             proto.response_bytes(431, _JSON, _error(431, title, message))
+            self._count(method, scope.path, 431, started)
             return
         try:
             if key is not None and self._is_direct(key[0], headers, body):
@@ -263,12 +274,14 @@ class RsgiBridge:
             logger.exception("unexpected error while answering %s %s", method, scope.path)
             message = "the server failed to answer this request; the error was logged"
             proto.response_bytes(500, _JSON, _error(500, "Internal Server Error", message))
+            self._count(method, scope.path, 500, started)
             return
         if not isinstance(outcome, tuple):
             assert key is not None  # a direct answer is to a GET
             self._send_direct(key, proto, outcome)
             return
         environ, (status, response_headers, chunks) = outcome
+        self._count(method, scope.path, status, started)
         if isinstance(chunks, bytes):
             proto.response_bytes(status, response_headers, chunks)
             if key is not None:
@@ -290,6 +303,10 @@ class RsgiBridge:
         """Called by granian when this worker stops: the last batch of the access log."""
         if self.log is not None:
             self.log.flush()
+
+    def _count(self, method: str, path: str, status: int, started: float) -> None:
+        if self.meter is not None:
+            self.meter(method, path, status, started)
 
     def _is_direct(self, path: str, headers: Any, body: bytes) -> bool:
         return (
@@ -319,6 +336,7 @@ class RsgiBridge:
 
     def _send_direct(self, key: ResponseKey, proto: Any, answer: DirectAnswer) -> None:
         proto.response_bytes(200, answer.headers, answer.body)
+        self._count("GET", key[0], 200, answer.started)
         if self.cache is not None:
             stored = StoredResponse(answer.headers, answer.body, answer.etag, answer.log_fields)
             self.cache.put(key, stored)
@@ -338,6 +356,7 @@ class RsgiBridge:
         ]
         body = _error(503, "Service Unavailable", message)
         proto.response_bytes(503, headers, body)
+        self._count(scope.method, scope.path, 503, started)
         if self.log is not None:
             self.log(scope.method, scope.path, 503, started, len(body), {}, "")
 
@@ -404,6 +423,7 @@ class RsgiBridge:
         else:
             proto.response_bytes(200, stored.headers, stored.body)
             status, size = 200, len(stored.body)
+        self._count(scope.method, scope.path, status, started)
         if self.log is not None:
             self.log(scope.method, scope.path, status, started, size, stored.log_fields, "hit")
 
@@ -435,6 +455,7 @@ def make_bridge(app: Flask, settings: Settings, granian_pid: int | None = None) 
     waits for them.
     """
     from server.accesslog import LoopBatchedLog
+    from server.metrics import CountedResponseCache, RequestMeter
     from server.sparql_direct import DirectGet
 
     service = app.extensions["dcdr"]
@@ -455,9 +476,10 @@ def make_bridge(app: Flask, settings: Settings, granian_pid: int | None = None) 
         settings.threads,
         settings.request_read_timeout,
         settings.max_body_bytes,
-        cache=ResponseCache(settings.cache_bytes) if replay else None,
+        cache=CountedResponseCache(settings.cache_bytes) if replay else None,
         log=LoopBatchedLog() if settings.access_log else None,
         direct=DirectGet(service) if settings.query_budget_seconds <= 0 else None,
+        meter=RequestMeter(app.url_map),
     )
 
 
@@ -504,6 +526,17 @@ def _run_granian(app: Flask, settings: Settings) -> None:
     server.serve(target_loader=loader)
 
 
+def _metrics_directory() -> None:
+    """Gives the processes of this run one directory for their metrics (server/metrics.py),
+    removed at exit: set before prometheus_client is imported, which reads it once."""
+    if "prometheus_client" in sys.modules:
+        return  # too late: a scrape then covers the one process that answers it
+    directory = tempfile.mkdtemp(prefix="dcdr-metrics-")
+    os.environ[METRICS_DIR_ENV] = directory
+    # Worker processes leave through os._exit and never run this; only the main process does.
+    atexit.register(shutil.rmtree, directory, ignore_errors=True)
+
+
 def _log_level() -> Any:
     from granian.log import LogLevels
 
@@ -523,6 +556,7 @@ def serve(
     from server import create_app
     from server.oxigraph_store import DistError
 
+    _metrics_directory()
     try:
         chosen = (settings or Settings.from_env()).replace(
             host=host, port=port, workers=workers, threads=threads, dev=dev
