@@ -15,6 +15,8 @@ import time
 
 from flask import Flask, Response, g, request
 
+from server.serving import REQUEST_STARTED
+
 logger = logging.getLogger("dcdr.access")
 
 
@@ -30,7 +32,7 @@ def note_query(text: str, include_text: bool) -> None:
 
 
 def _start() -> None:
-    g.dcdr_started = time.perf_counter()
+    g.dcdr_started = request.environ.get(REQUEST_STARTED) or time.perf_counter()
 
 
 def _record(response: Response) -> Response:

@@ -39,6 +39,7 @@ from prometheus_client import (
 from werkzeug.exceptions import MethodNotAllowed, NotFound
 from werkzeug.routing import Map, RequestRedirect
 
+from server import structured_log
 from server.cache import ResponseCache, ResponseKey, ResultCache, StoredResponse
 from server.runaway import current_abandon, set_abandon
 from server.store import (
@@ -50,6 +51,7 @@ from server.store import (
     QuerySyntaxError,
     QueryTimeout,
     StoreError,
+    StoreFailed,
     StoreUnavailable,
 )
 
@@ -99,6 +101,11 @@ _OUTCOME_SECONDS = {
     for name in ("ok", "timeout", "unavailable", "error", "rejected")
 }
 _REJECTED = (QuerySyntaxError, QueryRefused, NotAcceptable)
+_REASONS = {
+    "timeout": structured_log.TIMEOUT,
+    "unavailable": structured_log.STORE_UNAVAILABLE,
+    "error": structured_log.STORE_ERROR,
+}
 # Routes remembered by path before the memory is cleared (paths under /id/ are unbounded).
 _ROUTES_KEPT = 4096
 
@@ -266,11 +273,16 @@ class MeteredStore:
             QUERY_TIMEOUTS.inc()
         else:
             STORE_ERRORS.labels(reason=outcome).inc()
+        structured_log.log_query_failed(
+            _REASONS[outcome], message, seconds, limit, text, self.log_query_text
+        )
 
 
 def _outcome(error: StoreError) -> str:
     if isinstance(error, QueryTimeout):
         return "timeout"
+    if isinstance(error, StoreFailed):
+        return "error"
     if isinstance(error, StoreUnavailable):
         return "unavailable"
     return "error"

@@ -35,6 +35,7 @@ from server.store import (
     QueryResult,
     QuerySyntaxError,
     QueryTimeout,
+    StoreFailed,
     StoreUnavailable,
     UpdateRefused,
     syntax_message,
@@ -274,7 +275,7 @@ class RemoteSparqlStore:
             raise NotAcceptable(f"the remote store cannot write this answer as asked: {message}")
         if status in (403, 405, 413, 414):
             raise QueryRefused(f"the remote store refused the query ({status}): {message}")
-        raise StoreUnavailable(f"the remote store answered {status}: {message}")
+        raise StoreFailed(f"the remote store answered {status}: {message}")
 
     def _result(self, body: bytes, answered: str, wanted: str) -> QueryResult:
         if answered and answered != wanted:
@@ -287,7 +288,7 @@ class RemoteSparqlStore:
         try:
             document = json.loads(body)
         except ValueError as error:
-            raise StoreUnavailable("the remote store sent invalid JSON results") from error
+            raise StoreFailed("the remote store sent invalid JSON results") from error
         if "boolean" in document:
             return QueryResult(body=body, media_type=SELECT_JSON, count=1)
         rows = document.get("results", {}).get("bindings", [])
@@ -312,7 +313,7 @@ def _convert(body: bytes, answered: str, wanted: str) -> bytes:
             triples = [quad.triple for quad in ox.parse(body, rdf_in)]
             return bytes(ox.serialize(triples, format=rdf_out) or b"")
     except (SyntaxError, ValueError) as error:
-        raise StoreUnavailable(f"the remote store sent unreadable {answered}: {error}") from None
+        raise StoreFailed(f"the remote store sent unreadable {answered}: {error}") from None
     raise NotAcceptable(f"the remote store answers {answered}, which cannot become {wanted}")
 
 

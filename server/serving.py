@@ -62,6 +62,10 @@ _JSON = [("content-type", "application/json"), ("connection", "close")]
 MAX_HEADER_BYTES = 8190
 # prometheus_client's multiprocess directory (server/metrics.py).
 METRICS_DIR_ENV = "PROMETHEUS_MULTIPROC_DIR"
+# Where the bridge leaves the `time.perf_counter()` of a request's arrival for the app, whose
+# access log then gives the request's whole duration (a query the direct path ran into its
+# time limit reaches the app only afterwards).
+REQUEST_STARTED = "dcdr.request_started"
 
 Headers = list[tuple[str, str]]
 AppAnswer = tuple[int, Headers, "bytes | Iterator[bytes]"]
@@ -262,9 +266,10 @@ class RsgiBridge:
             return
         try:
             if key is not None and self._is_direct(key[0], headers, body):
-                outcome = await self.threads.run(self._answer_get, scope, key)
+                outcome = await self.threads.run(self._answer_get, scope, key, started)
             else:
                 environ = wsgi_environ(scope, body)
+                environ[REQUEST_STARTED] = started
                 outcome = (environ, await self.threads.run(self._call_app, environ))
         except QueryAbandoned as error:
             self._abandoned(scope, proto, error, started)
@@ -272,6 +277,7 @@ class RsgiBridge:
         except Exception:
             # Flask turns every error of the app into an answer; this is the bridge's own.
             logger.exception("unexpected error while answering %s %s", method, scope.path)
+            _log_event("internal_error", method=method, path=scope.path)
             message = "the server failed to answer this request; the error was logged"
             proto.response_bytes(500, _JSON, _error(500, "Internal Server Error", message))
             self._count(method, scope.path, 500, started)
@@ -317,7 +323,7 @@ class RsgiBridge:
         )
 
     def _answer_get(
-        self, scope: Any, key: ResponseKey
+        self, scope: Any, key: ResponseKey, started: float
     ) -> DirectAnswer | tuple[dict[str, Any], AppAnswer]:
         """In a pool thread: the direct answer, or else the app's (given the store error the
         direct path met, so that the query does not run twice)."""
@@ -330,6 +336,7 @@ class RsgiBridge:
         if not isinstance(answer, Declined):
             return answer
         environ = wsgi_environ(scope, b"")
+        environ[REQUEST_STARTED] = started
         if answer.store_error is not None:
             environ[STORE_ERROR] = answer.store_error
         return environ, self._call_app(environ)
@@ -426,6 +433,12 @@ class RsgiBridge:
         self._count(scope.method, scope.path, status, started)
         if self.log is not None:
             self.log(scope.method, scope.path, status, started, size, stored.log_fields, "hit")
+
+
+def _log_event(name: str, **fields: Any) -> None:
+    from server.structured_log import event
+
+    event(name, logging.ERROR, **fields)
 
 
 def _error(status: int, title: str, message: str) -> bytes:
@@ -565,11 +578,26 @@ def serve(
     except (ConfigError, DistError, ValueError) as error:
         print(f"dcdr serve: {error}", file=sys.stderr)
         return 1
-    if chosen.dev:
-        app.run(host=chosen.host, port=chosen.port, debug=True, use_reloader=True, threaded=True)
-        return 0
-    with contextlib.suppress(KeyboardInterrupt):
-        _run_granian(app, app.config["DCDR_SETTINGS"])
+    from server import structured_log
+    from server.health import known_version
+
+    settings = app.config["DCDR_SETTINGS"]
+    version = known_version(app.extensions["dcdr"].store)
+    structured_log.log_start(settings, version, metrics_dir=os.environ.get(METRICS_DIR_ENV))
+    started, exit_code = time.monotonic(), 0
+    try:
+        if chosen.dev:
+            app.run(
+                host=chosen.host, port=chosen.port, debug=True, use_reloader=True, threaded=True
+            )
+        else:
+            with contextlib.suppress(KeyboardInterrupt):
+                _run_granian(app, settings)
+    except SystemExit as stop:  # granian's own exit (a worker it could not keep alive)
+        exit_code = stop.code if isinstance(stop.code, int) else 1
+        raise
+    finally:
+        structured_log.log_stop(started, exit_code)
     return 0
 
 

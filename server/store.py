@@ -109,6 +109,11 @@ class StoreUnavailable(StoreError):
     """The store could not answer (503)."""
 
 
+class StoreFailed(StoreUnavailable):
+    """The store was reached but answered with an error of its own, not of the query (503,
+    as an unavailable store; told apart in the log and the metrics)."""
+
+
 class NotAcceptable(StoreError):
     """The client accepts no media type this query's answer can be written in (406)."""
 
@@ -173,6 +178,7 @@ __all__ = [
     "QuerySyntaxError",
     "QueryTimeout",
     "StoreError",
+    "StoreFailed",
     "StoreUnavailable",
     "UpdateRefused",
     "analyze_query",

@@ -1,8 +1,52 @@
-"""Structured lines the server writes for its operator (see `describe_store`)."""
+"""The server's own events as JSON lines on stderr (the `dcdr.events` logger): one at start
+(settings, versions, store), one at stop, one per failed query with its reason.
+
+Apart from the access log (server/accesslog.py, one line per request, which an operator may turn
+off): these lines are few and are what an operator searches when something went wrong. A failed
+query's `reason` tells apart a query stopped at its time limit (`timeout`), a store that could
+not be reached or broke off (`store_unavailable`) and a store that answered with an error
+(`store_error`); `duration_ms` is the time the query really took, measured around the store.
+"""
 
 from __future__ import annotations
 
+import dataclasses
+import json
+import logging
+import os
+import sys
+import time
+from importlib import metadata
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit, urlunsplit
+
+if TYPE_CHECKING:
+    from server.config import Settings
+
+logger = logging.getLogger("dcdr.events")
+
+TIMEOUT = "timeout"
+STORE_UNAVAILABLE = "store_unavailable"
+STORE_ERROR = "store_error"
+
+
+def _logger() -> logging.Logger:
+    if not logger.handlers:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("%(message)s"))
+        logger.addHandler(handler)
+        logger.setLevel(logging.INFO)
+        logger.propagate = False
+    return logger
+
+
+def event(name: str, level: int = logging.INFO, **fields: Any) -> None:
+    """Writes one JSON line: the UTC time, the event's name, this process and `fields`."""
+    now = time.time()
+    stamp = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(now)) + f".{int(now % 1 * 1000):03d}Z"
+    entry = {"time": stamp, "event": name, "pid": os.getpid(), **fields}
+    _logger().log(level, json.dumps(entry, ensure_ascii=False, default=str))
 
 
 def describe_store(setting: str) -> str:
@@ -18,3 +62,65 @@ def describe_store(setting: str) -> str:
     if parts.port is not None:
         netloc += f":{parts.port}"
     return "sparql:" + urlunsplit(parts._replace(netloc=netloc))
+
+
+def software_version() -> str:
+    try:
+        return metadata.version("dcdr-kg")
+    except metadata.PackageNotFoundError:
+        return "unknown"
+
+
+def settings_fields(settings: Settings) -> dict[str, Any]:
+    """Every setting, as JSON values, with the store's credentials left out."""
+    fields: dict[str, Any] = {}
+    for item in dataclasses.fields(settings):
+        value = getattr(settings, item.name)
+        if isinstance(value, Path):
+            value = str(value)
+        elif isinstance(value, tuple):
+            value = list(value)
+        fields[item.name] = value
+    fields["store"] = describe_store(settings.store)
+    return fields
+
+
+def log_start(settings: Settings, graph_version: str | None, **extra: Any) -> None:
+    event(
+        "start",
+        software_version=software_version(),
+        graph_version=graph_version,
+        store=describe_store(settings.store),
+        settings=settings_fields(settings),
+        **extra,
+    )
+
+
+def log_stop(started: float, exit_code: int) -> None:
+    """`started` is the `time.monotonic()` of the start line."""
+    event("stop", uptime_s=round(time.monotonic() - started, 3), exit_code=exit_code)
+
+
+def log_query_failed(
+    reason: str,
+    message: str,
+    seconds: float,
+    limit: float,
+    query: str,
+    include_text: bool,
+    **extra: Any,
+) -> None:
+    """One failed query: `seconds` it really ran, its time `limit`, its hash (text if asked)."""
+    from server.accesslog import query_hash  # imports Flask, which `dcdr serve` loads later
+
+    fields: dict[str, Any] = {
+        "reason": reason,
+        "message": message,
+        "duration_ms": round(seconds * 1000, 2),
+        "timeout_s": limit,
+        "query_hash": query_hash(query),
+        **extra,
+    }
+    if include_text:
+        fields["query"] = query
+    event("query_failed", logging.WARNING, **fields)
