@@ -27,6 +27,7 @@ import requests
 
 from graph.namespaces import GRAPH
 from server.query_analysis import plan_query
+from server.sealing import dataset_parameters, sealed_query, within_project
 from server.store import (
     UPDATE_REFUSED,
     DatasetSpec,
@@ -163,8 +164,8 @@ class RemoteSparqlStore:
         accepted = [_base_media_type(t) for t in accepted if t]
         if not accepted:
             raise NotAcceptable("no acceptable media type for this kind of query")
-        params: list[tuple[str, str]] = [("query", text)]
-        params.extend(self._dataset_params(text, dataset))
+        sent, dataset_params = self._dataset_params(text, dataset)
+        params: list[tuple[str, str]] = [("query", sent), *dataset_params]
         if self.timeout_param:
             params.append((self.timeout_param, str(int(timeout * 1000))))
         body, answered = self._post(params, ", ".join(accepted), timeout)
@@ -216,17 +217,20 @@ class RemoteSparqlStore:
             return ""
         return "graph" if isinstance(answer, ox.QueryTriples) else "results"
 
-    def _dataset_params(self, text: str, dataset: DatasetSpec) -> list[tuple[str, str]]:
-        if dataset.default_graphs or dataset.named_graphs:
-            return [("default-graph-uri", g) for g in dataset.default_graphs] + [
-                ("named-graph-uri", g) for g in dataset.named_graphs
-            ]
-        if self.union == "native" or query_has_dataset_clause(text):
-            return []
+    def _dataset_params(self, text: str, dataset: DatasetSpec) -> tuple[str, list[tuple[str, str]]]:
+        """The query text to send and its dataset parameters: only the project's graphs are
+        ever named, a query's own FROM / FROM NAMED included (server/sealing.py)."""
+        sealed = sealed_query(text)
+        if not dataset.is_default:  # the protocol's dataset overrides the query's
+            return sealed.text, dataset_parameters(within_project(dataset))
+        if sealed.dataset is not None:
+            return sealed.text, dataset_parameters(sealed.dataset)
+        if self.union == "native":
+            return text, []
         if self.union == "oxigraph":
-            return [("union-default-graph", "")]
-        graphs = self.graphs()
-        return [("default-graph-uri", g) for g in graphs] + [("named-graph-uri", g) for g in graphs]
+            return text, [("union-default-graph", "")]
+        graphs = self.graphs()  # none yet: an empty dataset, never the store's own default
+        return text, dataset_parameters(DatasetSpec(graphs, graphs))
 
     def _post(
         self, params: list[tuple[str, str]], media_type: str, timeout: float

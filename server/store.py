@@ -119,13 +119,19 @@ class NotAcceptable(StoreError):
 
 
 def analyze_query(text: str, allowed_services: tuple[str, ...] = ()) -> QueryPlan:
-    """Refuses updates and SERVICE calls not allowed; returns what the store needs to know.
+    """Refuses updates, SERVICE calls not allowed and a store's own extensions (bif:, sql:,
+    pragmas; server/sealing.py); returns what the store needs to know.
 
     Raises `UpdateRefused` or `QueryRefused`. Syntax errors are left to the store's parser.
     """
+    from server.sealing import vendor_extension  # it imports this module
+
     plan = plan_query(text)
     if plan.is_update:
         raise UpdateRefused(UPDATE_REFUSED)
+    extension = vendor_extension(text)
+    if extension is not None:
+        raise QueryRefused(extension)
     for service in plan.services:
         if service not in allowed_services:
             raise QueryRefused(
