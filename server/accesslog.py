@@ -10,12 +10,12 @@ import asyncio
 import hashlib
 import json
 import logging
-import sys
 import time
 
 from flask import Flask, Response, g, request
 
 from server.serving import REQUEST_STARTED
+from server.structured_log import lines_to_stderr
 
 logger = logging.getLogger("dcdr.access")
 
@@ -125,11 +125,6 @@ class LoopBatchedLog:
 def register(app: Flask, enabled: bool = True) -> None:
     if not enabled:
         return
-    if not logger.handlers:
-        handler = logging.StreamHandler(sys.stderr)
-        handler.setFormatter(logging.Formatter("%(message)s"))
-        logger.addHandler(handler)
-        logger.setLevel(logging.INFO)
-        logger.propagate = False
+    lines_to_stderr(logger)
     app.before_request(_start)
     app.after_request(_record)

@@ -31,14 +31,15 @@ STORE_UNAVAILABLE = "store_unavailable"
 STORE_ERROR = "store_error"
 
 
-def _logger() -> logging.Logger:
-    if not logger.handlers:
+def lines_to_stderr(target: logging.Logger) -> logging.Logger:
+    """Has `target` write its messages as they are, one per line, on stderr (once)."""
+    if not target.handlers:
         handler = logging.StreamHandler(sys.stderr)
         handler.setFormatter(logging.Formatter("%(message)s"))
-        logger.addHandler(handler)
-        logger.setLevel(logging.INFO)
-        logger.propagate = False
-    return logger
+        target.addHandler(handler)
+        target.setLevel(logging.INFO)
+        target.propagate = False
+    return target
 
 
 def event(name: str, level: int = logging.INFO, **fields: Any) -> None:
@@ -46,7 +47,7 @@ def event(name: str, level: int = logging.INFO, **fields: Any) -> None:
     now = time.time()
     stamp = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(now)) + f".{int(now % 1 * 1000):03d}Z"
     entry = {"time": stamp, "event": name, "pid": os.getpid(), **fields}
-    _logger().log(level, json.dumps(entry, ensure_ascii=False, default=str))
+    lines_to_stderr(logger).log(level, json.dumps(entry, ensure_ascii=False, default=str))
 
 
 def describe_store(setting: str) -> str:

@@ -5,10 +5,7 @@ and the remote store down, then an Oxigraph server started on its port)."""
 from __future__ import annotations
 
 import socket
-import subprocess
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -19,36 +16,6 @@ from tests import test_remote_store as remote
 from tests.server_fixtures import ServerProcess, free_port
 
 pytest_plugins = ("tests.server_fixtures",)
-
-
-@contextmanager
-def oxigraph_on(port: int, folder: Path) -> Iterator[str]:
-    """An Oxigraph server on the given loopback port; yields its base URL once it answers."""
-    command = [str(remote.OXIGRAPH), "serve", "--location", str(folder)]
-    process = subprocess.Popen(
-        [*command, "--bind", f"127.0.0.1:{port}"],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while not _answers(base):
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError("oxigraph server did not start")
-            time.sleep(0.05)
-        yield base
-    finally:
-        process.terminate()
-        process.wait(10)
-
-
-def _answers(base: str) -> bool:
-    try:
-        return requests.get(f"{base}/query", params={"query": "ASK{}"}, timeout=1).ok
-    except requests.ConnectionError:
-        return False
 
 
 def _ready_within(url: str, seconds: float) -> requests.Response:
@@ -83,7 +50,7 @@ def test_remote_store_down_then_up(sample_dist: Path, tmp_path: Path) -> None:
         server.wait_ready()  # /healthz: alive although no store answers
         down = requests.get(server.url + "/readyz", timeout=10)
         dist = remote.write_dist(tmp_path / "dist", remote.fixture_dataset())
-        with oxigraph_on(port, tmp_path / "oxigraph") as base:
+        with remote.oxigraph_server(tmp_path / "oxigraph", port=port) as base:
             publish(dist, f"{base}/store")
             up = _ready_within(server.url, 30)
     finally:
