@@ -83,6 +83,7 @@ def create_app(config: Settings | Mapping[str, Any] | None = None) -> Flask:
     from flask import Flask
 
     from server import accesslog, errors, health, metrics, pages, sparql
+    from server.cache import ResultCache
     from server.service_description import ServiceDescriber
 
     settings, flask_config = _split_config(config)
@@ -101,7 +102,7 @@ def create_app(config: Settings | Mapping[str, Any] | None = None) -> Flask:
     app.extensions["dcdr"] = sparql.Service(
         store=store,
         settings=settings,
-        cache=metrics.CountedResultCache(settings.cache_bytes),
+        cache=ResultCache(settings.cache_bytes),
         describer=ServiceDescriber(store, settings.timeout),
     )
     errors.register(app)

@@ -306,9 +306,12 @@ class RsgiBridge:
                 await self.threads.run(close)
 
     def __rsgi_del__(self, loop: asyncio.AbstractEventLoop) -> None:
-        """Called by granian when this worker stops: the last batch of the access log."""
+        """Called by granian when this worker stops: the last batch of the access log and of
+        the metrics."""
         if self.log is not None:
             self.log.flush()
+        if self.meter is not None:
+            self.meter.flush()
 
     def _count(self, method: str, path: str, status: int, started: float) -> None:
         if self.meter is not None:
@@ -468,7 +471,7 @@ def make_bridge(app: Flask, settings: Settings, granian_pid: int | None = None) 
     waits for them.
     """
     from server.accesslog import LoopBatchedLog
-    from server.metrics import CountedResponseCache, RequestMeter
+    from server.metrics import LoopBatch, RequestMeter
     from server.sparql_direct import DirectGet
 
     service = app.extensions["dcdr"]
@@ -484,15 +487,20 @@ def make_bridge(app: Flask, settings: Settings, granian_pid: int | None = None) 
         start()
     # With fairness on, every answer goes through the app so that the budget is checked.
     replay = settings.cache_bytes > 0 and settings.query_budget_seconds <= 0
+    counts = LoopBatch()
+    counts.follow("result", service.cache)
+    cache = ResponseCache(settings.cache_bytes) if replay else None
+    if cache is not None:
+        counts.follow("response", cache)
     return RsgiBridge(
         app,
         settings.threads,
         settings.request_read_timeout,
         settings.max_body_bytes,
-        cache=CountedResponseCache(settings.cache_bytes) if replay else None,
+        cache=cache,
         log=LoopBatchedLog() if settings.access_log else None,
         direct=DirectGet(service) if settings.query_budget_seconds <= 0 else None,
-        meter=RequestMeter(app.url_map),
+        meter=RequestMeter(app.url_map, counts),
     )
 
 

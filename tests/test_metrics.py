@@ -5,6 +5,7 @@ whichever worker answered them and whichever answers the scrape."""
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -13,6 +14,7 @@ import requests
 from prometheus_client import CONTENT_TYPE_LATEST
 from prometheus_client.parser import text_string_to_metric_families
 
+from server.metrics import FLUSH_SECONDS
 from tests.server_fixtures import ROW_LIMIT, ServerProcess, descendants, free_port
 
 pytest_plugins = ("tests.server_fixtures",)
@@ -25,6 +27,9 @@ Samples = dict[tuple[str, tuple[tuple[str, str], ...]], float]
 
 
 def scrape(url: str) -> Samples:
+    """The samples once what the workers noted before has been written (server/metrics.py
+    writes the bridge's counts in batches)."""
+    time.sleep(2 * FLUSH_SECONDS)
     answer = requests.get(url + "/metrics", timeout=10)
     assert answer.status_code == 200
     assert answer.headers["Content-Type"] == CONTENT_TYPE_LATEST
@@ -102,6 +107,18 @@ def test_replayed_answers_count_as_requests_and_cache_hits(server: ServerProcess
     )
 
 
+def test_result_cache_hits_are_counted(server: ServerProcess) -> None:
+    # POSTed queries are never replayed whole: the second is answered from the result cache.
+    with requests.Session() as session:  # one connection, so one worker and its cache
+        before = scrape(server.url)
+        for _ in range(2):
+            data = {"query": QUERY + " # posted"}
+            assert session.post(server.url + "/sparql", data=data, timeout=10).ok
+    after = scrape(server.url)
+    assert moved(before, after, "dcdr_cache_misses_total", cache="result") == 1
+    assert moved(before, after, "dcdr_cache_hits_total", cache="result") == 1
+
+
 def test_pages_are_counted_by_route(server: ServerProcess) -> None:
     before = scrape(server.url)
     for slug in ("ndrc", "cac", "spc"):
@@ -116,6 +133,8 @@ def test_pages_are_counted_by_route(server: ServerProcess) -> None:
         == moved(before, after, "dcdr_http_requests_total", route=route, method="GET", status="200")
         == 3
     )
+    bucket = {"route": route, "le": "+Inf"}
+    assert moved(before, after, "dcdr_http_request_duration_seconds_bucket", **bucket) == 3
     status = str(missing.status_code)
     labels = {"route": "(unmatched)", "method": "GET", "status": status}
     assert moved(before, after, "dcdr_http_requests_total", **labels) == 1
