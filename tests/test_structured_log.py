@@ -6,20 +6,26 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
+import pytest
 import requests
+from prometheus_client.parser import text_string_to_metric_families
 
-from tests.server_fixtures import ServerProcess, free_port
+from tests.server_fixtures import ServerProcess, children, free_port
 
 pytest_plugins = ("tests.server_fixtures",)
 
 QUERY = "SELECT ?s WHERE { ?s a <https://w3id.org/dcdr/ontology#Agency> }"
 CROSS_JOIN = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l }"
+# Connected through ?t, so it looks cheap and runs in the worker under the watchdog, which
+# answers 503 at the limit and has the worker replaced (tests/reliability/test_runaway_queries).
+RUNAWAY = "SELECT (COUNT(*) AS ?n) WHERE { ?a a ?t . ?b a ?t . ?c a ?t . ?d a ?t }"
 
 
 def lines(server: ServerProcess) -> list[dict[str, Any]]:
@@ -111,3 +117,36 @@ def test_store_down_and_store_error_are_told_apart(sample_dist: Path) -> None:
             (failed,) = events(server, "query_failed")
             reasons[name] = failed["reason"]
     assert reasons == {"down": "store_unavailable", "error": "store_error"}
+
+
+def _timeouts(url: str) -> float:
+    text = requests.get(url + "/metrics", timeout=10).text
+    for family in text_string_to_metric_families(text):
+        if family.name == "dcdr_query_timeouts":
+            return float(family.samples[0].value)
+    raise AssertionError("no dcdr_query_timeouts in /metrics")
+
+
+@pytest.mark.slow
+def test_a_query_given_up_by_the_watchdog_is_logged_and_counted_once(sample_dist: Path) -> None:
+    server = ServerProcess(sample_dist, {"DCDR_WORKERS": "1", "DCDR_CACHE_BYTES": "0"})
+    try:
+        server.wait_ready()
+        workers = set(children(server.process.pid))
+        answer = requests.get(
+            server.url + "/sparql", params={"query": RUNAWAY, "timeout": "1"}, timeout=30
+        )
+        # The worker is replaced; its count stays in the run's metrics directory.
+        deadline = time.monotonic() + 30
+        while set(children(server.process.pid)) & workers and time.monotonic() < deadline:
+            time.sleep(0.2)
+        server.wait_ready()
+        replaced = not set(children(server.process.pid)) & workers
+        counted = _timeouts(server.url)
+    finally:
+        server.stop()
+    assert (answer.status_code, replaced) == (503, True)
+    (failed,) = events(server, "query_failed")
+    assert (failed["reason"], failed["timeout_s"]) == ("timeout", 1.0)
+    assert failed["duration_ms"] >= 1000
+    assert counted == 1
