@@ -98,7 +98,7 @@ def create_app(config: Settings | Mapping[str, Any] | None = None) -> Flask:
     app.config["DCDR_SETTINGS"] = settings
     app.config.update(flask_config)
     plain_store = make_store(settings)
-    store = metrics.MeteredStore(plain_store, settings.log_query_text)
+    store = metrics.MeteredStore(plain_store, settings.log_query_text, settings.slow_query_seconds)
     app.extensions["dcdr"] = sparql.Service(
         store=store,
         settings=settings,

@@ -309,11 +309,14 @@ class MeteredStore:
     """A `QueryStore` that measures and logs every query of the store it wraps; every other
     attribute is the wrapped store's."""
 
-    def __init__(self, store: QueryStore, log_query_text: bool = False) -> None:
+    def __init__(
+        self, store: QueryStore, log_query_text: bool = False, slow_seconds: float = 0.0
+    ) -> None:
         from server.health import known_version
 
         self.inner = store
         self.log_query_text = log_query_text
+        self.slow_seconds = slow_seconds
         self._reported = ""
         # Reported from the start when known without asking the store (always when embedded).
         version = known_version(store)
@@ -377,6 +380,9 @@ class MeteredStore:
                 _OUTCOME_SECONDS[outcome].observe(time.perf_counter() - started)
         if result.truncated:
             ROW_CAP_HITS.inc()
+        seconds = time.perf_counter() - started
+        if 0 < self.slow_seconds <= seconds:
+            structured_log.log_slow_query(seconds, timeout, text, self.log_query_text)
         return result
 
     def _failed(self, outcome: str, message: str, seconds: float, limit: float, text: str) -> None:

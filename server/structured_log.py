@@ -1,5 +1,6 @@
 """The server's own events as JSON lines on stderr (the `dcdr.events` logger): one at start
-(settings, versions, store), one at stop, one per failed query with its reason.
+(settings, versions, store), one at stop, one per failed query with its reason, one per slow
+query.
 
 Apart from the access log (server/accesslog.py, one line per request, which an operator may turn
 off): these lines are few and are what an operator searches when something went wrong. A failed
@@ -103,25 +104,26 @@ def log_stop(started: float, exit_code: int) -> None:
 
 
 def log_query_failed(
-    reason: str,
-    message: str,
-    seconds: float,
-    limit: float,
-    query: str,
-    include_text: bool,
-    **extra: Any,
+    reason: str, message: str, seconds: float, limit: float, query: str, include_text: bool
 ) -> None:
     """One failed query: `seconds` it really ran, its time `limit`, its hash (text if asked)."""
+    fields = _query_fields(seconds, limit, query, include_text)
+    event("query_failed", logging.WARNING, reason=reason, message=message, **fields)
+
+
+def log_slow_query(seconds: float, limit: float, query: str, include_text: bool) -> None:
+    """A query the store answered, but slowly (in at least `slow_query_seconds`)."""
+    event("slow_query", logging.WARNING, **_query_fields(seconds, limit, query, include_text))
+
+
+def _query_fields(seconds: float, limit: float, query: str, include_text: bool) -> dict[str, Any]:
     from server.accesslog import query_hash  # imports Flask, which `dcdr serve` loads later
 
     fields: dict[str, Any] = {
-        "reason": reason,
-        "message": message,
         "duration_ms": round(seconds * 1000, 2),
         "timeout_s": limit,
         "query_hash": query_hash(query),
-        **extra,
     }
     if include_text:
         fields["query"] = query
-    event("query_failed", logging.WARNING, **fields)
+    return fields

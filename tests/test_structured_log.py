@@ -99,6 +99,20 @@ def test_a_timed_out_query_is_logged_with_its_true_duration(sample_dist: Path) -
     assert logged["duration_ms"] >= 500, logged
 
 
+def test_slow_queries_are_logged(sample_dist: Path) -> None:
+    environment = {"DCDR_SLOW_QUERY_SECONDS": "0.000001", "DCDR_LOG_QUERY_TEXT": "true"}
+    server = ServerProcess(sample_dist, {**environment, "DCDR_WORKERS": "1"})
+    try:
+        server.wait_ready()
+        answer = requests.get(server.url + "/sparql", params={"query": QUERY}, timeout=10)
+    finally:
+        server.stop()
+    assert answer.status_code == 200
+    (slow,) = events(server, "slow_query")
+    assert slow["query"] == QUERY
+    assert slow["duration_ms"] > 0
+
+
 def test_store_down_and_store_error_are_told_apart(sample_dist: Path) -> None:
     reasons = {}
     with failing_store() as failing:
