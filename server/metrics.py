@@ -40,7 +40,7 @@ from prometheus_client import (
     generate_latest,
     multiprocess,
 )
-from werkzeug.exceptions import MethodNotAllowed, NotFound
+from werkzeug.exceptions import MethodNotAllowed, NotFound, ServiceUnavailable
 from werkzeug.routing import Map, RequestRedirect
 
 from server import structured_log
@@ -328,7 +328,14 @@ class MeteredStore:
 
     @property
     def version(self) -> str:
-        version = self.inner.version
+        """The store's version; a store that cannot tell it (a remote one down, before its
+        version is known) is the request's 503, never a 500."""
+        try:
+            version = self.inner.version
+        except StoreError as error:
+            raise ServiceUnavailable(
+                f"the graph version is not known yet: {error}", retry_after=1
+            ) from error
         if version != self._reported:
             self._report(version)
         return version

@@ -17,6 +17,8 @@ from _codecs import escape_decode
 from dataclasses import dataclass
 from urllib.parse import parse_qsl
 
+from werkzeug.exceptions import HTTPException
+
 from server import CORS_HEADERS, negotiation
 from server.accesslog import query_hash
 from server.sparql import (
@@ -123,7 +125,7 @@ class DirectGet:
         settings = svc.settings
         try:
             request = read_query_request(params, accept, settings, svc.store.version)
-        except ProtocolError:
+        except (ProtocolError, HTTPException):  # the version unknown too: the app answers
             return DECLINED
         if request is None:
             return DECLINED  # the service description

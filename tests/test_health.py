@@ -62,6 +62,22 @@ def test_remote_store_down_then_up(sample_dist: Path, tmp_path: Path) -> None:
     assert up.json()["version"].startswith("remote-")
 
 
+def test_queries_get_503_while_a_remote_stores_version_cannot_be_learnt(
+    sample_dist: Path,
+) -> None:
+    down = f"sparql:http://127.0.0.1:{free_port()}/query"
+    server = ServerProcess(sample_dist, {"DCDR_STORE": down, "DCDR_WORKERS": "1"})
+    query = {"query": "ASK {}"}
+    try:
+        server.wait_ready()
+        direct = requests.get(server.url + "/sparql", params=query, timeout=30)
+        posted = requests.post(server.url + "/sparql", data=query, timeout=30)
+    finally:
+        server.stop()
+    assert (direct.status_code, posted.status_code) == (503, 503)
+    assert "graph version is not known" in direct.json()["message"]
+
+
 def test_a_silent_store_is_not_ready_within_the_probe_timeout(sample_dist: Path) -> None:
     # A socket that accepts connections (kernel backlog) but never answers.
     with socket.socket() as silent:
