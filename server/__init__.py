@@ -1,8 +1,8 @@
 """The web app: `create_app(config=None)` builds a Flask app serving the built dataset.
 
 Shaped like Flask's flaskr tutorial: settings in one object (`server.config.Settings`), the
-store made once, blueprints `sparql` (protocol, service description, health) and `pages`
-(linked-data pages and query UI), and one error handler.
+store made once, blueprints `sparql` (protocol, service description), `pages` (linked-data
+pages and query UI) and `health` (liveness, readiness), and one error handler.
 """
 
 from __future__ import annotations
@@ -87,7 +87,7 @@ def create_app(config: Settings | Mapping[str, Any] | None = None) -> Flask:
     from server import accesslog, errors
     from server.pages import dataset_description, http_caching
     from server.pages import views as pages
-    from server.protocol import public_address, sparql
+    from server.protocol import health, metrics, public_address, sparql
     from server.protocol.cache import ResultCache
     from server.protocol.service_description import ServiceDescriber
 
@@ -104,7 +104,8 @@ def create_app(config: Settings | Mapping[str, Any] | None = None) -> Flask:
     app.config["DCDR_QUERY_TIMEOUT"] = settings.timeout
     app.config["DCDR_SETTINGS"] = settings
     app.config.update(flask_config)
-    store = make_store(settings)
+    plain_store = make_store(settings)
+    store = metrics.MeteredStore(plain_store, settings.log_query_text, settings.slow_query_seconds)
     app.extensions["dcdr"] = sparql.Service(
         store=store,
         settings=settings,
@@ -120,4 +121,6 @@ def create_app(config: Settings | Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(sparql.bp)
     app.register_blueprint(pages.bp)
     app.register_blueprint(dataset_description.bp)
+    health.register(app, plain_store)  # readiness probes are neither metered nor logged
+    app.register_blueprint(metrics.bp)
     return app

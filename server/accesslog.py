@@ -7,19 +7,19 @@ can hold whatever a user typed, and the hash is enough to group and count them.
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import json
 import logging
-import sys
 import time
 
 from flask import Flask, Response, g, request
 
+from server.structured_log import lines_to_stderr, query_hash
+
 logger = logging.getLogger("dcdr.access")
-
-
-def query_hash(text: str) -> str:
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+# Where the bridge (server/front/serving.py) leaves the `time.perf_counter()` of a request's
+# arrival for the app, whose access log then gives the request's whole duration (a query the
+# direct path ran into its time limit reaches the app only afterwards).
+REQUEST_STARTED = "dcdr.request_started"
 
 
 def note_query(text: str, include_text: bool) -> None:
@@ -30,7 +30,7 @@ def note_query(text: str, include_text: bool) -> None:
 
 
 def _start() -> None:
-    g.dcdr_started = time.perf_counter()
+    g.dcdr_started = request.environ.get(REQUEST_STARTED) or time.perf_counter()
 
 
 def _record(response: Response) -> Response:
@@ -123,11 +123,6 @@ class LoopBatchedLog:
 def register(app: Flask, enabled: bool = True) -> None:
     if not enabled:
         return
-    if not logger.handlers:
-        handler = logging.StreamHandler(sys.stderr)
-        handler.setFormatter(logging.Formatter("%(message)s"))
-        logger.addHandler(handler)
-        logger.setLevel(logging.INFO)
-        logger.propagate = False
+    lines_to_stderr(logger)
     app.before_request(_start)
     app.after_request(_record)

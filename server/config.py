@@ -17,6 +17,9 @@ from typing import Any
 from graph.paths import dist_dir
 
 ENV_PREFIX = "DCDR_"
+# prometheus_client's multiprocess directory (server/protocol/metrics.py), which `dcdr serve`
+# sets for the processes of one run before prometheus_client is imported.
+METRICS_DIR_ENV = "PROMETHEUS_MULTIPROC_DIR"
 
 
 class ConfigError(ValueError):
@@ -63,6 +66,9 @@ class Settings:
     # The access log carries a hash of the query; the text only when asked for.
     log_query_text: bool = False
     access_log: bool = True
+    # A query the store took at least this many seconds to answer is logged (server/
+    # structured_log.py, event slow_query); 0 logs none.
+    slow_query_seconds: float = 1.0
     # Per-client fairness (server/stores/fairness.py): query seconds one client may spend per
     # `budget_window` seconds, shared by all server processes; 0 turns it off. Clients are told
     # apart by IP, or by the last entry of `trusted_proxy_header` when a proxy of ours sets it.
@@ -113,6 +119,8 @@ class Settings:
         for name in ("workers", "threads", "max_body_bytes", "max_query_chars", "row_limit"):
             if getattr(self, name) < 1:
                 raise ConfigError(f"{name} must be at least 1")
+        if self.slow_query_seconds < 0:
+            raise ConfigError("slow_query_seconds must be >= 0 (0 logs no slow query)")
         if self.query_budget_seconds < 0 or self.budget_window <= 0:
             raise ConfigError("query_budget_seconds must be >= 0 and budget_window > 0")
         if self.query_isolation not in ("watchdog", "process"):

@@ -105,9 +105,10 @@ def free_port() -> int:
 
 
 @contextmanager
-def oxigraph_server(folder: Path, *extra: str) -> Iterator[str]:
-    """An empty writable Oxigraph server on loopback; yields its base URL."""
-    port = free_port()
+def oxigraph_server(folder: Path, *extra: str, port: int | None = None) -> Iterator[str]:
+    """An empty writable Oxigraph server on loopback (on `port`, else a free one); yields its
+    base URL."""
+    port = port or free_port()
     command = [str(OXIGRAPH), "serve", "--location", str(folder), "--bind", f"127.0.0.1:{port}"]
     process = subprocess.Popen(
         [*command, *extra],

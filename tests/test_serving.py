@@ -94,7 +94,7 @@ def test_access_log_restart_and_health(sample_dist: Path, tmp_path: Path) -> Non
     assert first.headers["Server"].startswith("granian")
     assert health.json()["status"] == "ok"
     entries = [json.loads(line) for line in server.output().splitlines() if line.startswith("{")]
-    query_entries = [entry for entry in entries if entry["path"] == "/sparql"]
+    query_entries = [entry for entry in entries if entry.get("path") == "/sparql"]
     assert query_entries, server.output()
     entry = query_entries[0]
     assert entry["method"] == "GET"

@@ -26,20 +26,24 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import atexit
 import contextlib
 import functools
 import io
 import logging
 import os
 import queue
+import shutil
 import signal
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
-from server.config import ConfigError, Settings
+from server.accesslog import REQUEST_STARTED
+from server.config import METRICS_DIR_ENV, ConfigError, Settings
 from server.problem_details import PROBLEM_JSON, problem_body
 from server.protocol.cache import CACHEABLE, ResponseCache, ResponseKey, StoredResponse
 from server.stores.runaway import QueryAbandoned
@@ -49,6 +53,7 @@ if TYPE_CHECKING:
 
     from server.accesslog import LoopBatchedLog
     from server.front.sparql_direct import DirectAnswer, DirectGet
+    from server.protocol.metrics import RequestMeter
 
 logger = logging.getLogger("dcdr.server")
 
@@ -209,7 +214,8 @@ class RsgiBridge:
 
     `read_timeout` bounds the reading of a request body; `cache` (when given) replays stored
     GET answers from the event loop, `direct` (when given) answers plain SPARQL GETs without
-    the app, and `log` writes an access-log entry for the answers the app did not give.
+    the app, `log` writes an access-log entry for the answers the app did not give, and
+    `meter` counts every answer (server/protocol/metrics.py).
     """
 
     def __init__(
@@ -221,8 +227,10 @@ class RsgiBridge:
         cache: ResponseCache | None = None,
         log: LoopBatchedLog | None = None,
         direct: DirectGet | None = None,
+        meter: RequestMeter | None = None,
     ) -> None:
         self.app = app
+        self.meter = meter
         self.read_timeout = read_timeout
         self.max_body = max_body
         self.cache = cache
@@ -250,17 +258,20 @@ class RsgiBridge:
         except _BodyTooSlow:
             message = f"the request was not received within {self.read_timeout:g} s"
             proto.response_bytes(408, _JSON, _error(408, "Request Timeout", message))
+            self._count(method, scope.path, 408, started)
             return
         except _HeadTooLarge as error:
             message = f"the header {error} is longer than {MAX_HEADER_BYTES} bytes"
             title = "Request Header Fields Too Large"
             proto.response_bytes(431, _JSON, _error(431, title, message))
+            self._count(method, scope.path, 431, started)
             return
         try:
             if key is not None and self._is_direct(key[0], headers, body):
-                outcome = await self.threads.run(self._answer_get, scope, key)
+                outcome = await self.threads.run(self._answer_get, scope, key, started)
             else:
                 environ = wsgi_environ(scope, body)
+                environ[REQUEST_STARTED] = started
                 outcome = (environ, await self.threads.run(self._call_app, environ))
         except QueryAbandoned as error:
             self._abandoned(scope, proto, error, started)
@@ -268,14 +279,17 @@ class RsgiBridge:
         except Exception:
             # Flask turns every error of the app into an answer; this is the bridge's own.
             logger.exception("unexpected error while answering %s %s", method, scope.path)
+            _log_event("internal_error", method=method, path=scope.path)
             message = "the server failed to answer this request; the error was logged"
             proto.response_bytes(500, _JSON, _error(500, "Internal Server Error", message))
+            self._count(method, scope.path, 500, started)
             return
         if not isinstance(outcome, tuple):
             assert key is not None  # a direct answer is to a GET
             self._send_direct(key, proto, outcome)
             return
         environ, (status, response_headers, chunks) = outcome
+        self._count(method, scope.path, status, started)
         if isinstance(chunks, bytes):
             proto.response_bytes(status, response_headers, chunks)
             if key is not None:
@@ -294,9 +308,16 @@ class RsgiBridge:
                 await self.threads.run(close)
 
     def __rsgi_del__(self, loop: asyncio.AbstractEventLoop) -> None:
-        """Called by granian when this worker stops: the last batch of the access log."""
+        """Called by granian when this worker stops: the last batch of the access log and of
+        the metrics."""
         if self.log is not None:
             self.log.flush()
+        if self.meter is not None:
+            self.meter.flush()
+
+    def _count(self, method: str, path: str, status: int, started: float) -> None:
+        if self.meter is not None:
+            self.meter(method, path, status, started)
 
     def _is_direct(self, path: str, headers: Any, body: bytes) -> bool:
         return (
@@ -307,7 +328,7 @@ class RsgiBridge:
         )
 
     def _answer_get(
-        self, scope: Any, key: ResponseKey
+        self, scope: Any, key: ResponseKey, started: float
     ) -> DirectAnswer | tuple[dict[str, Any], AppAnswer]:
         """In a pool thread: the direct answer, or else the app's (given the store error the
         direct path met, so that the query does not run twice)."""
@@ -320,12 +341,14 @@ class RsgiBridge:
         if not isinstance(answer, Declined):
             return answer
         environ = wsgi_environ(scope, b"")
+        environ[REQUEST_STARTED] = started
         if answer.store_error is not None:
             environ[STORE_ERROR] = answer.store_error
         return environ, self._call_app(environ)
 
     def _send_direct(self, key: ResponseKey, proto: Any, answer: DirectAnswer) -> None:
         proto.response_bytes(200, answer.headers, answer.body)
+        self._count("GET", key[0], 200, answer.started)
         if self.cache is not None:
             stored = StoredResponse(answer.headers, answer.body, answer.etag, answer.log_fields)
             self.cache.put(key, stored)
@@ -345,6 +368,7 @@ class RsgiBridge:
         ]
         body = _error(503, "Service Unavailable", message)
         proto.response_bytes(503, headers, body)
+        self._count(scope.method, scope.path, 503, started)
         if self.log is not None:
             self.log(scope.method, scope.path, 503, started, len(body), {}, "")
 
@@ -411,8 +435,15 @@ class RsgiBridge:
         else:
             proto.response_bytes(200, stored.headers, stored.body)
             status, size = 200, len(stored.body)
+        self._count(scope.method, scope.path, status, started)
         if self.log is not None:
             self.log(scope.method, scope.path, status, started, size, stored.log_fields, "hit")
+
+
+def _log_event(name: str, **fields: Any) -> None:
+    from server.structured_log import event
+
+    event(name, logging.ERROR, **fields)
 
 
 def _error(status: int, title: str, message: str) -> bytes:
@@ -443,6 +474,7 @@ def make_bridge(app: Flask, settings: Settings, granian_pid: int | None = None) 
     """
     from server.accesslog import LoopBatchedLog
     from server.front.sparql_direct import DirectGet
+    from server.protocol.metrics import LoopBatch, RequestMeter
 
     service = app.extensions["dcdr"]
     evaluate_in_process = getattr(service.store, "evaluate_in_process", None)
@@ -457,14 +489,20 @@ def make_bridge(app: Flask, settings: Settings, granian_pid: int | None = None) 
         start()
     # With fairness on, every answer goes through the app so that the budget is checked.
     replay = settings.cache_bytes > 0 and settings.query_budget_seconds <= 0
+    counts = LoopBatch()
+    counts.follow("result", service.cache)
+    cache = ResponseCache(settings.cache_bytes) if replay else None
+    if cache is not None:
+        counts.follow("response", cache)
     return RsgiBridge(
         app,
         settings.threads,
         settings.request_read_timeout,
         settings.max_body_bytes,
-        cache=ResponseCache(settings.cache_bytes) if replay else None,
+        cache=cache,
         log=LoopBatchedLog() if settings.access_log else None,
         direct=DirectGet(service) if settings.query_budget_seconds <= 0 else None,
+        meter=RequestMeter(app.url_map, counts),
     )
 
 
@@ -511,6 +549,17 @@ def _run_granian(app: Flask, settings: Settings) -> None:
     server.serve(target_loader=loader)
 
 
+def _metrics_directory() -> None:
+    """Gives the processes of this run one directory for their metrics (server/protocol/metrics.py),
+    removed at exit: set before prometheus_client is imported, which reads it once."""
+    if "prometheus_client" in sys.modules:
+        return  # too late: a scrape then covers the one process that answers it
+    directory = tempfile.mkdtemp(prefix="dcdr-metrics-")
+    os.environ[METRICS_DIR_ENV] = directory
+    # Worker processes leave through os._exit and never run this; only the main process does.
+    atexit.register(shutil.rmtree, directory, ignore_errors=True)
+
+
 def _log_level() -> Any:
     from granian.log import LogLevels
 
@@ -530,6 +579,7 @@ def serve(
     from server import create_app
     from server.stores.oxigraph_store import DistError
 
+    _metrics_directory()
     try:
         chosen = (settings or Settings.from_env()).replace(
             host=host, port=port, workers=workers, threads=threads, dev=dev
@@ -538,11 +588,26 @@ def serve(
     except (ConfigError, DistError, ValueError) as error:
         print(f"dcdr serve: {error}", file=sys.stderr)
         return 1
-    if chosen.dev:
-        app.run(host=chosen.host, port=chosen.port, debug=True, use_reloader=True, threaded=True)
-        return 0
-    with contextlib.suppress(KeyboardInterrupt):
-        _run_granian(app, app.config["DCDR_SETTINGS"])
+    from server import structured_log
+    from server.protocol.health import known_version
+
+    settings = app.config["DCDR_SETTINGS"]
+    version = known_version(app.extensions["dcdr"].store)
+    structured_log.log_start(settings, version, metrics_dir=os.environ.get(METRICS_DIR_ENV))
+    started, exit_code = time.monotonic(), 0
+    try:
+        if chosen.dev:
+            app.run(
+                host=chosen.host, port=chosen.port, debug=True, use_reloader=True, threaded=True
+            )
+        else:
+            with contextlib.suppress(KeyboardInterrupt):
+                _run_granian(app, settings)
+    except SystemExit as stop:  # granian's own exit (a worker it could not keep alive)
+        exit_code = stop.code if isinstance(stop.code, int) else 1
+        raise
+    finally:
+        structured_log.log_stop(started, exit_code)
     return 0
 
 

@@ -17,8 +17,9 @@ from _codecs import escape_decode
 from dataclasses import dataclass
 from urllib.parse import parse_qsl
 
+from werkzeug.exceptions import HTTPException
+
 from server import CORS_HEADERS
-from server.accesslog import query_hash
 from server.protocol import negotiation
 from server.protocol.public_address import built_root
 from server.protocol.sparql import (
@@ -31,6 +32,7 @@ from server.protocol.sparql import (
 )
 from server.public_base import configured_root, endpoint_iri, localized, localized_etag
 from server.stores.store import StoreError
+from server.structured_log import query_hash
 
 _PARAMETERS = frozenset({"query", "timeout", *FORMAT_PARAMETERS})
 
@@ -130,7 +132,7 @@ class DirectGet:
             request = read_query_request(
                 params, accept, settings, svc.store.version, endpoint_iri(root) if root else ""
             )
-        except ProtocolError:
+        except (ProtocolError, HTTPException):  # the version unknown too: the app answers
             return DECLINED
         if request is None:
             return DECLINED  # the service description

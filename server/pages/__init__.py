@@ -7,6 +7,6 @@ downloads), `resources` (what a page shows of a resource), `charts`, `search` an
 pages and dumps) and `jsonld_context`, plus `templates/` and `static/`.
 
 May import `server.stores` and the settings modules at the top of `server` (`config`,
-`errors`, `accesslog`, `problem_details`, `public_base`); never `server.front`,
+`errors`, `accesslog`, `structured_log`, `problem_details`, `public_base`); never `server.front`,
 `server.protocol` or the app factory.
 """

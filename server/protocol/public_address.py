@@ -9,8 +9,13 @@ from flask import Response, current_app, request
 
 from graph.namespaces import DATASET_IRI, VOID
 from server.protocol.cache import CACHEABLE
+from server.protocol.metrics import unmetered
 from server.public_base import configured_root, localized, localized_etag, public_root
 from server.stores.store import QueryStore, StoreError, select
+
+# Blueprints whose answers never state the dataset's description: the probes and /metrics,
+# which must answer without asking the store (/healthz while the store is down too).
+_UNDESCRIBED = frozenset({"health", "metrics"})
 
 # The root the build wrote into the `meta` graph (`dcdr build`'s public base), per dataset
 # version: asked of the store once.
@@ -20,7 +25,11 @@ _BUILT_ROOTS: dict[str, str] = {}
 def built_root(store: QueryStore) -> str:
     """The root of the endpoint and dump IRIs stored in the dataset's description ("" when it
     states no endpoint)."""
-    version = store.version
+    store = unmetered(store)
+    try:
+        version = store.version
+    except StoreError:
+        return ""  # a remote store not reached yet: asked again with the next answer
     if version not in _BUILT_ROOTS:
         try:
             rows = select(
@@ -38,6 +47,8 @@ def localize_response(response: Response) -> Response:
     """After each request: the dataset's description states the address this request reached
     (pages, dumps, query answers alike), so that its links work on any host and port."""
     if response.status_code != 200 or response.direct_passthrough or response.is_streamed:
+        return response
+    if request.blueprint in _UNDESCRIBED:
         return response
     service = current_app.extensions.get("dcdr")
     if service is None:

@@ -1,4 +1,4 @@
-"""The SPARQL 1.1 Protocol at /sparql (the `sparql` blueprint) and /healthz.
+"""The SPARQL 1.1 Protocol at /sparql (the `sparql` blueprint).
 
 A request goes: read the parameters strictly (GET, form POST, direct POST) → refuse updates →
 negotiate the media type → check the query (cached parse: no update, no SERVICE) → answer 304
@@ -15,7 +15,7 @@ from typing import NoReturn
 from urllib.parse import parse_qsl
 
 import pyoxigraph
-from flask import Blueprint, Response, abort, current_app, g, jsonify, request
+from flask import Blueprint, Response, abort, current_app, g, request
 from flask.blueprints import BlueprintSetupState
 from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import ServiceUnavailable, TooManyRequests
@@ -476,12 +476,4 @@ def endpoint() -> ResponseReturnValue:
         if settings.log_query_text:
             fields["query"] = query
         request.environ[CACHEABLE] = fields
-    return response
-
-
-@bp.route("/healthz")
-def healthz() -> ResponseReturnValue:
-    svc = service()
-    response = jsonify(status="ok", version=svc.store.version)
-    response.headers["Cache-Control"] = "no-store"
     return response

@@ -37,6 +37,7 @@ from server.stores.store import (
     QueryResult,
     QuerySyntaxError,
     QueryTimeout,
+    StoreFailed,
     StoreUnavailable,
     analyze_query,
     syntax_message,
@@ -351,7 +352,7 @@ class OxigraphStore:
             raise QueryRefused(f"the query cannot be evaluated here: {answer[1]}")
         if status == "not-acceptable":
             raise NotAcceptable(f"no acceptable media type for the answer of a {answer[1]} query")
-        raise StoreUnavailable(f"the store could not answer: {answer[1]}")
+        raise StoreFailed(f"the store could not answer: {answer[1]}")
 
     def _in_process(self, disconnected: bool, shape: str) -> bool:
         return self._local is not None and not disconnected and shape not in self.isolated_shapes

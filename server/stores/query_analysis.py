@@ -49,7 +49,7 @@ _IRI_CHARS = r'[^<>"{}|^`\\\x00-\x20]*+'
 # right after a backslash (else each quote of '\"\"\"…' would look for its end to the end of
 # the line). Neither changes a valid query's tokens but for a prefix of over 8 parts, which
 # only falls apart into words and so hides no keyword.
-_TOKEN = re.compile(
+TOKEN = re.compile(
     rf"""
     (?:\s+|\#[^\n\r]*)*+
     (
@@ -120,7 +120,7 @@ def tokens(text: str) -> list[Token]:
 
 
 def _token_texts(text: str) -> list[str]:
-    found: list[str] = _TOKEN.findall(text)
+    found: list[str] = TOKEN.findall(text)
     # Only the match at the very end of the text (white space or comments only) is empty.
     while found and not found[-1]:
         found.pop()
@@ -128,7 +128,7 @@ def _token_texts(text: str) -> list[str]:
 
 
 def _kind(token: str) -> str:
-    """The _TOKEN alternative that produced the token: "string", "iri", "var", "pname",
+    """The TOKEN alternative that produced the token: "string", "iri", "var", "pname",
     "langtag", "number", "word" or "other"."""
     first = token[0]
     if first.isdecimal():

@@ -29,6 +29,7 @@ import requests
 from graph.namespaces import GRAPH
 from server.stores.query_analysis import plan_query
 from server.stores.row_cap import DeadlineReader, capped_stream
+from server.stores.sealing import dataset_parameters, sealed_query, within_project
 from server.stores.store import (
     UPDATE_REFUSED,
     DatasetSpec,
@@ -37,6 +38,7 @@ from server.stores.store import (
     QueryResult,
     QuerySyntaxError,
     QueryTimeout,
+    StoreFailed,
     StoreUnavailable,
     UpdateRefused,
     syntax_message,
@@ -148,6 +150,11 @@ class RemoteSparqlStore:
                     self._version = self._fingerprint()
         return self._version
 
+    @property
+    def known_version(self) -> str | None:
+        """The version if known without asking the store (given, or fingerprinted before)."""
+        return self._version
+
     def query(
         self,
         text: str,
@@ -173,8 +180,8 @@ class RemoteSparqlStore:
             # own address. On the first line, so that only that line's columns move (and the
             # text was parsed here first, so the remote store reports no syntax errors).
             text = f"BASE <{base_iri}> {text}"
-        params: list[tuple[str, str]] = [("query", text)]
-        params.extend(self._dataset_params(text, dataset))
+        sent, dataset_params = self._dataset_params(text, dataset)
+        params: list[tuple[str, str]] = [("query", sent), *dataset_params]
         if self.timeout_param:
             params.append((self.timeout_param, str(int(timeout * 1000))))
         if form == "results" and self.max_rows is not None:
@@ -263,17 +270,20 @@ class RemoteSparqlStore:
             return ""
         return "graph" if isinstance(answer, ox.QueryTriples) else "results"
 
-    def _dataset_params(self, text: str, dataset: DatasetSpec) -> list[tuple[str, str]]:
-        if dataset.default_graphs or dataset.named_graphs:
-            return [("default-graph-uri", g) for g in dataset.default_graphs] + [
-                ("named-graph-uri", g) for g in dataset.named_graphs
-            ]
-        if self.union == "native" or query_has_dataset_clause(text):
-            return []
+    def _dataset_params(self, text: str, dataset: DatasetSpec) -> tuple[str, list[tuple[str, str]]]:
+        """The query text to send and its dataset parameters: only the project's graphs are
+        ever named, a query's own FROM / FROM NAMED included (server/stores/sealing.py)."""
+        sealed = sealed_query(text)
+        if not dataset.is_default:  # the protocol's dataset overrides the query's
+            return sealed.text, dataset_parameters(within_project(dataset))
+        if sealed.dataset is not None:
+            return sealed.text, dataset_parameters(sealed.dataset)
+        if self.union == "native":
+            return text, []
         if self.union == "oxigraph":
-            return [("union-default-graph", "")]
-        graphs = self.graphs()
-        return [("default-graph-uri", g) for g in graphs] + [("named-graph-uri", g) for g in graphs]
+            return text, [("union-default-graph", "")]
+        graphs = self.graphs()  # none yet: an empty dataset, never the store's own default
+        return text, dataset_parameters(DatasetSpec(graphs, graphs))
 
     def _post(
         self, params: list[tuple[str, str]], media_type: str, timeout: float
@@ -328,7 +338,7 @@ class RemoteSparqlStore:
             raise NotAcceptable(f"the remote store cannot write this answer as asked: {message}")
         if status in (403, 405, 413, 414):
             raise QueryRefused(f"the remote store refused the query ({status}): {message}")
-        raise StoreUnavailable(f"the remote store answered {status}: {message}")
+        raise StoreFailed(f"the remote store answered {status}: {message}")
 
     def _result(self, body: bytes, answered: str, wanted: str) -> QueryResult:
         if answered and answered != wanted:
@@ -341,7 +351,7 @@ class RemoteSparqlStore:
         try:
             document = json.loads(body)
         except ValueError as error:
-            raise StoreUnavailable("the remote store sent invalid JSON results") from error
+            raise StoreFailed("the remote store sent invalid JSON results") from error
         if "boolean" in document:
             return QueryResult(body=body, media_type=SELECT_JSON, count=1)
         rows = document.get("results", {}).get("bindings", [])
@@ -366,7 +376,7 @@ def _convert(body: bytes, answered: str, wanted: str) -> bytes:
             triples = [quad.triple for quad in ox.parse(body, rdf_in)]
             return bytes(ox.serialize(triples, format=rdf_out) or b"")
     except (SyntaxError, ValueError) as error:
-        raise StoreUnavailable(f"the remote store sent unreadable {answered}: {error}") from None
+        raise StoreFailed(f"the remote store sent unreadable {answered}: {error}") from None
     raise NotAcceptable(f"the remote store answers {answered}, which cannot become {wanted}")
 
 

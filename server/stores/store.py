@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
 from server.stores.query_analysis import QueryPlan, plan_query
+from server.stores.vendor_extensions import vendor_extension
 
 if TYPE_CHECKING:
     from rdflib.term import Node
@@ -110,18 +111,27 @@ class StoreUnavailable(StoreError):
     """The store could not answer (503)."""
 
 
+class StoreFailed(StoreUnavailable):
+    """The store was reached but answered with an error of its own, not of the query (503,
+    as an unavailable store; told apart in the log and the metrics)."""
+
+
 class NotAcceptable(StoreError):
     """The client accepts no media type this query's answer can be written in (406)."""
 
 
 def analyze_query(text: str, allowed_services: tuple[str, ...] = ()) -> QueryPlan:
-    """Refuses updates and SERVICE calls not allowed; returns what the store needs to know.
+    """Refuses updates, SERVICE calls not allowed and a store's own extensions (bif:, sql:,
+    pragmas; server/stores/vendor_extensions.py); returns what the store needs to know.
 
     Raises `UpdateRefused` or `QueryRefused`. Syntax errors are left to the store's parser.
     """
     plan = plan_query(text)
     if plan.is_update:
         raise UpdateRefused(UPDATE_REFUSED)
+    extension = vendor_extension(text)
+    if extension is not None:
+        raise QueryRefused(extension)
     for service in plan.services:
         if service not in allowed_services:
             raise QueryRefused(
@@ -169,6 +179,7 @@ __all__ = [
     "QuerySyntaxError",
     "QueryTimeout",
     "StoreError",
+    "StoreFailed",
     "StoreUnavailable",
     "UpdateRefused",
     "analyze_query",

@@ -50,7 +50,7 @@ def _undeclared_prefix(before: str) -> tuple[str, int] | None:
 
 
 # Tokens inside which a colon or a bracket means nothing: comments, strings and IRIs (also
-# server/sparql.py's nesting check).
+# server/protocol/sparql.py's nesting check).
 OPAQUE_TOKENS = (
     r"#[^\n]*"
     r"|'''(?:[^'\\]|\\.|'(?!''))*'''"
