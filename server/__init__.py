@@ -109,4 +109,7 @@ def create_app(config: Settings | Mapping[str, Any] | None = None) -> Flask:
     app.after_request(_cors)
     app.register_blueprint(sparql.bp)
     app.register_blueprint(pages.bp)
+    from server import figures_pages
+
+    app.register_blueprint(figures_pages.bp)
     return app

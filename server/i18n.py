@@ -121,6 +121,75 @@ MESSAGES: dict[str, dict[str, str]] = {
     "error.back": {"zh": "返回首页", "en": "Back to the home page"},
 }
 
+# The workbench pages (/figures, /report, /dumps/, citations, the home page's start), one block.
+WORKBENCH_MESSAGES: dict[str, dict[str, str]] = {
+    "nav.figures": {"zh": "数据表", "en": "Figures"},
+    "nav.report": {"zh": "阅读报告", "en": "Report"},
+    "nav.dumps": {"zh": "下载", "en": "Downloads"},
+    "fig.title": {"zh": "全部数据", "en": "Every figure"},
+    "fig.intro": {
+        "zh": "报告第四部分的每个数字,连同单位、比较词、日期与原文句子。可筛选、排序并下载。",
+        "en": "Every figure of Part 4 with its unit, qualifier, date and sentence; filter, "
+        "sort and download.",
+    },
+    "fig.count": {"zh": "显示 {n} / {total} 个数据", "en": "{n} of {total} figures"},
+    "fig.section": {"zh": "章节", "en": "Section"},
+    "fig.kind": {"zh": "对象类别", "en": "Kind of entity"},
+    "fig.measure": {"zh": "度量类型", "en": "Measure type"},
+    "fig.basis": {"zh": "日期依据", "en": "Date basis"},
+    "fig.refdate": {"zh": "参考日期", "en": "Reference date"},
+    "fig.text": {"zh": "文字", "en": "Text"},
+    "fig.sort": {"zh": "排序", "en": "Sort by"},
+    "fig.all": {"zh": "全部", "en": "all"},
+    "fig.apply": {"zh": "筛选", "en": "Filter"},
+    "fig.reset": {"zh": "清除筛选", "en": "Clear filters"},
+    "fig.download": {"zh": "下载这些数据", "en": "Download these rows"},
+    "fig.csvw": {"zh": "CSVW 元数据", "en": "CSVW metadata"},
+    "fig.none": {"zh": "没有符合筛选条件的数据。", "en": "No figure matches these filters."},
+    "fig.sentence": {"zh": "原文句子", "en": "Sentence"},
+    "fig.sentence_n": {"zh": "第{section}节第{n}句", "en": "§{section} sentence {n}"},
+    "fig.order.report": {"zh": "报告顺序", "en": "report order"},
+    "report.title": {"zh": "阅读报告第四部分", "en": "Read Part 4 of the report"},
+    "report.intro": {
+        "zh": "原文按章节和段落排列;每个数字都已标出,点击可查看其观测数据。",
+        "en": "The text as in the report, by section and paragraph; every figure is "
+        "highlighted and leads to its observation.",
+    },
+    "report.paragraph": {"zh": "段落", "en": "paragraph"},
+    "report.figures": {"zh": "个数据", "en": "figures"},
+    "dumps.title": {"zh": "数据下载", "en": "Downloads"},
+    "dumps.intro": {
+        "zh": "本次构建的全部数据文件及其 SHA-256 校验值。",
+        "en": "Every file of this build, with its size and SHA-256 checksum.",
+    },
+    "dumps.file": {"zh": "文件", "en": "File"},
+    "dumps.size": {"zh": "大小", "en": "Size"},
+    "dumps.media": {"zh": "媒体类型", "en": "Media type"},
+    "cite.title": {"zh": "引用本页", "en": "Cite this"},
+    "cite.as": {"zh": "格式", "en": "Formats"},
+    "cite.accessed": {"zh": "访问日期", "en": "accessed"},
+    "cite.version": {"zh": "数据集版本", "en": "dataset version"},
+    "home.start": {"zh": "从这里开始", "en": "Start here"},
+    "home.do.figures": {
+        "zh": "浏览全部数据:筛选、排序,下载为 CSV 或 Excel",
+        "en": "Browse every figure: filter, sort, download as CSV or Excel",
+    },
+    "home.do.report": {
+        "zh": "阅读报告原文,每个数字都可点击",
+        "en": "Read the report, every figure a link",
+    },
+    "home.do.search": {
+        "zh": "按名称搜索机构、平台和服务",
+        "en": "Search agencies, platforms and services by name",
+    },
+    "home.do.query": {"zh": "用 SPARQL 查询知识图谱", "en": "Query the graph in SPARQL"},
+    "home.do.download": {
+        "zh": "下载完整数据集(RDF 转储)",
+        "en": "Download the whole dataset (RDF dumps)",
+    },
+}
+MESSAGES.update(WORKBENCH_MESSAGES)
+
 # dcdr:comparator values in words (contract: DESIGN.md "Observations").
 COMPARATOR_WORDS: dict[str, dict[str, str]] = {
     "exactly": {"zh": "恰为", "en": "exactly"},

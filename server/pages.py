@@ -187,6 +187,10 @@ def dereference(rest: str) -> ResponseReturnValue:
     if not (view.types or view.properties or view.inferred or view.incoming or view.labels):
         suggestion = rest.rsplit("/", 1)[-1].replace("-", " ")
         return _page("not_found.html", status=404, iri=str(iri), suggestion=suggestion)
+    if view.kind == "observation":
+        from .figures_pages import observation_title
+
+        view.title = observation_title(iri, lang) or view.title
     pattern = charts.figures_pattern(iri, view.kind)
     figure_rows = charts.figures(pattern, lang) if pattern else []
     response = _page(

@@ -1,0 +1,194 @@
+"""`/figures`: the table of every observation, its filters and sort order, and its files."""
+
+from __future__ import annotations
+
+import csv
+import datetime
+import io
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import html5lib
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from openpyxl import load_workbook
+
+from server.figures_table import COLUMNS
+from tests import pages_fixtures as fx
+from tests import workbench_fixtures as wb
+
+HTML = {"Accept": "text/html"}
+NS = "{http://www.w3.org/1999/xhtml}"
+ALL = {
+    str(fx.OBS_DOCS),
+    str(fx.OBS_JUDGEMENT_VISITS),
+    str(fx.OBS_TRIAL_VISITS),
+    str(fx.OBS_CASES),
+}
+
+
+@pytest.fixture(scope="module")
+def wb_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
+    app = fx.make_app(wb.build_workbench_dist(tmp_path_factory.mktemp("workbench") / "dist"))
+    yield app
+    fx.close_app(app)
+
+
+@pytest.fixture()
+def client(wb_app: Flask) -> FlaskClient:
+    return wb_app.test_client()
+
+
+def tree(client: FlaskClient, url: str) -> Any:
+    response = client.get(url, headers=HTML)
+    assert response.status_code == 200, response.get_data(as_text=True)[:500]
+    return html5lib.parse(response.data, namespaceHTMLElements=True)
+
+
+def figure_links(page: Any) -> list[str]:
+    return [a.get("href") for a in page.iter(NS + "a") if a.get("class") == "figure"]
+
+
+def rows_json(client: FlaskClient, query: str = "") -> list[dict[str, Any]]:
+    response = client.get("/figures?format=json" + ("&" + query if query else ""))
+    assert response.status_code == 200, response.get_data(as_text=True)
+    rows: list[dict[str, Any]] = response.get_json()["rows"]
+    return rows
+
+
+def test_table_links_every_figure_to_its_observation(client: FlaskClient) -> None:
+    page = tree(client, "/figures?lang=en")
+    assert sorted(figure_links(page)) == sorted("/id/" + iri.split("/id/", 1)[1] for iri in ALL)
+    body = "".join(page.itertext())
+    for text in ("53,000,000,000", "more than", "Hangzhou Internet Court", "stock", "flow"):
+        assert text in body
+    marks = ["".join(m.itertext()) for m in page.iter(NS + "mark")]
+    assert "319亿人次" in marks and "1.1万余件" in marks
+
+
+def test_table_speaks_the_page_language(client: FlaskClient) -> None:
+    body = "".join(tree(client, "/figures?lang=zh").itertext())
+    assert "全部数据" in body and "杭州互联网法院" in body and "上下文所述" in body
+    assert "Hangzhou Internet Court" not in body
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("section=p4-s4", ALL),
+        ("metric=visits", {str(fx.OBS_JUDGEMENT_VISITS), str(fx.OBS_TRIAL_VISITS)}),
+        # usage is broader than visits and documents: the tree's branch is filtered.
+        ("metric=usage", ALL - {str(fx.OBS_CASES)}),
+        ("kind=agency", {str(fx.OBS_CASES)}),
+        ("kind=platform", ALL - {str(fx.OBS_CASES)}),
+        ("measure=Flow", {str(fx.OBS_CASES)}),
+        ("measure=Share", set()),
+        ("basis=statedInContext", {str(fx.OBS_CASES)}),
+        ("q=杭州", {str(fx.OBS_CASES)}),
+        ("q=JUDGEMENTS", {str(fx.OBS_DOCS), str(fx.OBS_JUDGEMENT_VISITS)}),
+        ("q=庭审公开网+court+trial", {str(fx.OBS_TRIAL_VISITS)}),
+        ("kind=platform&metric=visits&q=trial", {str(fx.OBS_TRIAL_VISITS)}),
+    ],
+)
+def test_filters(client: FlaskClient, query: str, expected: set[str]) -> None:
+    assert {row["observation"] for row in rows_json(client, query)} == expected
+    page = tree(client, "/figures?" + query)
+    assert {"https://w3id.org/dcdr" + href for href in figure_links(page)} == expected
+
+
+def test_sorting_by_value_both_ways_and_by_label(client: FlaskClient) -> None:
+    values = [row["value"] for row in rows_json(client, "sort=value")]
+    assert values == sorted(values)
+    assert [row["value"] for row in rows_json(client, "sort=-value")] == sorted(values)[::-1]
+    abouts = [row["about_en"] for row in rows_json(client, "sort=about&lang=en")]
+    assert abouts == sorted(abouts)
+
+
+def test_sort_header_links_keep_the_filters(client: FlaskClient) -> None:
+    page = tree(client, "/figures?kind=platform&sort=value")
+    header = [a.get("href") for th in page.iter(NS + "th") for a in th.iter(NS + "a")]
+    assert "/figures?kind=platform&sort=-value" in header
+    assert "/figures?kind=platform&sort=about" in header
+
+
+@pytest.mark.parametrize(
+    ("query", "named"),
+    [
+        ("format=pdf", "format"),
+        ("section=p4-s9", "section"),
+        ("section=../etc", "section"),
+        ("metric=no-such-metric", "metric"),
+        ("kind=robot", "robot"),
+        ("measure=Bogus", "measure="),
+        ("basis=guessed", "basis="),
+        ("sort=colour", "sort="),
+        ("q=" + "x" * 201, "q="),
+        ("section=p4-s4&section=p4-s1", "section="),
+    ],
+)
+def test_bad_parameters_are_400_with_a_message(client: FlaskClient, query: str, named: str) -> None:
+    response = client.get("/figures?" + query, headers={"Accept": "application/json"})
+    assert response.status_code == 400
+    assert named in response.get_json()["message"]
+    page = client.get("/figures?" + query, headers=HTML)
+    assert page.status_code == 400 and b"Traceback" not in page.data
+
+
+def test_csv_has_a_bom_stable_columns_and_the_filtered_rows(client: FlaskClient) -> None:
+    response = client.get("/figures?format=csv&kind=platform")
+    assert response.mimetype == "text/csv"
+    assert response.data.startswith(b"\xef\xbb\xbf")
+    assert "describedby" in response.headers["Link"]
+    table = list(csv.DictReader(io.StringIO(response.data.decode("utf-8-sig"))))
+    assert tuple(table[0].keys()) == COLUMNS
+    assert {row["observation"] for row in table} == ALL - {str(fx.OBS_CASES)}
+    trial = next(row for row in table if row["observation"] == str(fx.OBS_TRIAL_VISITS))
+    assert (trial["value"], trial["comparator"], trial["stated_as"]) == (
+        "31900000000",
+        "moreThan",
+        "319亿人次",
+    )
+    assert (trial["measure_type"], trial["ref_date"], trial["about_zh"]) == (
+        "Stock",
+        "2020-12-31",
+        "中国庭审公开网",
+    )
+
+
+def test_figures_csv_is_the_csv_format(client: FlaskClient) -> None:
+    assert client.get("/figures.csv").data == client.get("/figures?format=csv").data
+
+
+def test_xlsx_reads_back_with_numbers_and_dates(client: FlaskClient) -> None:
+    response = client.get("/figures?format=xlsx&measure=Stock")
+    assert str(response.mimetype).endswith("spreadsheetml.sheet")
+    sheet = load_workbook(io.BytesIO(response.data)).active
+    assert sheet is not None
+    rows = list(sheet.iter_rows(values_only=True))
+    assert tuple(rows[0]) == COLUMNS
+    by_iri = {row[0]: dict(zip(COLUMNS, row, strict=True)) for row in rows[1:]}
+    assert set(by_iri) == ALL - {str(fx.OBS_CASES)}
+    docs = by_iri[str(fx.OBS_DOCS)]
+    assert docs["value"] == 110000000
+    assert docs["ref_date"] == datetime.datetime(2020, 12, 31)
+
+
+def test_json_rows_are_typed(client: FlaskClient) -> None:
+    document = client.get("/figures?format=json&basis=statedInContext").get_json()
+    assert document["columns"] == list(COLUMNS)
+    assert document["count"] == 1
+    row = document["rows"][0]
+    assert row["value"] == 11000 and row["time_source"] == str(fx.SENTENCES[2 - 1])
+    assert document["filters"]["basis"] == "statedInContext"
+
+
+def test_csvw_metadata_describes_every_column(client: FlaskClient) -> None:
+    response = client.get("/figures.csv-metadata.json")
+    assert response.mimetype == "application/csvm+json"
+    metadata = json.loads(response.data)
+    assert metadata["url"] == "figures.csv"
+    named = [c["name"] for c in metadata["tableSchema"]["columns"] if not c.get("virtual")]
+    assert tuple(named) == COLUMNS
+    assert metadata["tableSchema"]["aboutUrl"] == "{+observation}"
