@@ -93,3 +93,46 @@ def test_each_problem_names_the_observation_and_the_rule(copy: Graph) -> None:
     problem = next(p for p in consistency_problems(copy) if p.focus == str(JUDGEMENTS))
     assert problem.rule.startswith("consistency:")
     assert "1.1亿份" in problem.message
+
+
+OPEN_DATA_SHARE = ID["observation/provincial-governments-open-data-share"]
+INSPECTION_LEADS = ID["observation/inspection-office-leads-forwarded"]
+
+
+def test_share_without_count_must_be_a_whole_number_out_of_its_denominator(copy: Graph) -> None:
+    # 56.3% is 18/32; out of 31 no whole number rounds to 56.3.
+    copy.set((OPEN_DATA_SHARE, DCDR.impliedDenominator, Literal(31)))
+    assert ("consistency:share-denominator", str(OPEN_DATA_SHARE)) in rules(copy)
+
+
+def test_ref_date_other_than_the_stated_cut_off_fails(copy: Graph) -> None:
+    copy.set((JUDGEMENTS, DCDR.refDate, Literal("2020-11-30", datatype=XSD.date)))
+    assert ("consistency:time-basis", str(JUDGEMENTS)) in rules(copy)
+
+
+def test_stated_in_sentence_without_a_stated_date_fails(copy: Graph) -> None:
+    copy.set((INSPECTION_LEADS, DCDR.timeBasis, DCDR.statedInSentence))
+    copy.remove((INSPECTION_LEADS, DCDR.timeSource, None))
+    assert ("consistency:time-basis", str(INSPECTION_LEADS)) in rules(copy)
+
+
+def test_time_source_that_states_no_such_date_fails(copy: Graph) -> None:
+    # p4-s6-02 comes before p4-s6-04 in the same paragraph but gives no date.
+    copy.set((INSPECTION_LEADS, DCDR.timeSource, ID["sentence/p4-s6-02"]))
+    assert ("consistency:time-basis", str(INSPECTION_LEADS)) in rules(copy)
+
+
+def test_time_source_after_the_figure_fails(copy: Graph) -> None:
+    copy.set((INSPECTION_LEADS, DCDR.timeSource, ID["sentence/p4-s6-04"]))
+    assert ("consistency:time-basis", str(INSPECTION_LEADS)) in rules(copy)
+
+
+def test_report_coverage_means_the_end_of_2020(copy: Graph) -> None:
+    pilot = ID["observation/website-consolidation-pilot-regions-completed"]
+    copy.set((pilot, DCDR.refDate, Literal("2021-04-25", datatype=XSD.date)))
+    assert ("consistency:time-basis", str(pilot)) in rules(copy)
+
+
+def test_share_metric_counted_in_items_fails(copy: Graph) -> None:
+    copy.set((COUNT, DCDR.metric, ID["metric/share-governments-with-data-agency"]))
+    assert ("consistency:measure-type", str(COUNT)) in rules(copy)

@@ -58,6 +58,8 @@ CLASSES = [
     "Programme",
     "Technology",
     "Metric",
+    "MeasureType",
+    "TimeBasis",
     "Unit",
     "CountUnit",
     "Observation",
@@ -91,6 +93,9 @@ OBJECT_PROPERTIES = [
     "deployedIn",
     "availableTo",
     "relatedRegion",
+    "measureType",
+    "timeBasis",
+    "timeSource",
 ]
 DATATYPE_PROPERTIES = [
     "value",
@@ -100,6 +105,8 @@ DATATYPE_PROPERTIES = [
     "impliedDenominator",
     "gbt2260Code",
     "startDate",
+    "refDate",
+    "denominatorNote",
 ]
 COMPARATORS = ["exactly", "moreThan", "atLeast", "nearly", "approximately"]
 
@@ -138,6 +145,7 @@ SUPERPROPERTIES = {
     "issuedBy": DCTERMS.publisher,
     "partOf": DCTERMS.isPartOf,
     "asOf": DCTERMS.date,
+    "refDate": DCTERMS.date,
     "period": DCTERMS.temporal,
     "gbt2260Code": SKOS.notation,
 }
