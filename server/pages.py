@@ -197,7 +197,7 @@ def dereference(rest: str) -> ResponseReturnValue:
         "resource.html",
         view=view,
         figure_rows=figure_rows,
-        show_about=view.kind in ("metric", "sentence", "observation", ""),
+        show_about=view.kind in ("metric", "sentence", "observation", "section", "paragraph", ""),
         charts=charts.comparable_charts(figure_rows) if view.kind != "observation" else [],
         sentence=resources.sentence_view(iri, lang) if view.kind == "sentence" else None,
         alternates=links,

@@ -31,9 +31,7 @@ ALL = {
 
 @pytest.fixture(scope="module")
 def wb_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
-    app = fx.make_app(wb.build_workbench_dist(tmp_path_factory.mktemp("workbench") / "dist"))
-    yield app
-    fx.close_app(app)
+    yield from wb.running_app(tmp_path_factory)
 
 
 @pytest.fixture()

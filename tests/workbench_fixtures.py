@@ -3,8 +3,11 @@ the contract (`dcdr:measureType`, `dcdr:refDate`, `dcdr:timeBasis`), for the wor
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
+import pytest
+from flask import Flask
 from rdflib import Graph, Literal, URIRef
 
 from graph.dumps import write_dumps
@@ -76,3 +79,10 @@ def build_workbench_dist(folder: Path) -> Path:
         graphs[name] += extra
     write_dumps(folder, graphs, graphs[graph_iri("meta")])
     return folder
+
+
+def running_app(factory: pytest.TempPathFactory) -> Iterator[Flask]:
+    """The real app over the workbench dataset, closed after use (for module fixtures)."""
+    app = fx.make_app(build_workbench_dist(factory.mktemp("workbench") / "dist"))
+    yield app
+    fx.close_app(app)

@@ -77,3 +77,24 @@ def test_figures_table_fits_and_a_figure_leads_to_its_observation(
     assert_fits(page)
     shoot(page, f"observation-{width}")
     page.context.close()
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_report_fits_and_a_marked_figure_leads_to_its_observation(
+    chromium: Browser, server: Server, width: int
+) -> None:
+    page = open_tab(chromium, width)
+    page.goto(server.url + "/report?lang=zh")
+    mentions = page.locator("article.report a.figure-mention")
+    assert mentions.count() > 0
+    assert page.locator("article.report section.report-section").count() == 6
+    assert_fits(page)
+    shoot(page, f"report-{width}")
+
+    link = mentions.nth(mentions.count() // 2)
+    title = link.get_attribute("title") or ""
+    link.click()
+    page.wait_for_url("**/id/observation/**")
+    assert page.locator("h1").inner_text().strip() == title.strip()
+    assert_fits(page)
+    page.context.close()
