@@ -109,8 +109,9 @@ def create_app(config: Settings | Mapping[str, Any] | None = None) -> Flask:
     app.after_request(_cors)
     app.register_blueprint(sparql.bp)
     app.register_blueprint(pages.bp)
-    from server import figures_pages, report_pages
+    from server import dumps_page, figures_pages, report_pages
 
     app.register_blueprint(figures_pages.bp)
     app.register_blueprint(report_pages.bp)
+    app.register_blueprint(dumps_page.bp)
     return app

@@ -98,3 +98,14 @@ def test_report_fits_and_a_marked_figure_leads_to_its_observation(
     assert page.locator("h1").inner_text().strip() == title.strip()
     assert_fits(page)
     page.context.close()
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_dumps_page_fits_and_lists_checksums(chromium: Browser, server: Server, width: int) -> None:
+    page = open_tab(chromium, width)
+    page.goto(server.url + "/dumps/?lang=en")
+    sums = page.locator("table.dumps td.sha").all_inner_texts()
+    assert sums and all(len(text.strip()) == 64 for text in sums)
+    assert_fits(page)
+    shoot(page, f"dumps-{width}")
+    page.context.close()
