@@ -109,9 +109,10 @@ def create_app(config: Settings | Mapping[str, Any] | None = None) -> Flask:
     app.after_request(_cors)
     app.register_blueprint(sparql.bp)
     app.register_blueprint(pages.bp)
-    from server import dumps_page, figures_pages, report_pages
+    from server import cite_pages, dumps_page, figures_pages, report_pages
 
     app.register_blueprint(figures_pages.bp)
     app.register_blueprint(report_pages.bp)
     app.register_blueprint(dumps_page.bp)
+    app.register_blueprint(cite_pages.bp)
     return app

@@ -35,7 +35,7 @@ from werkzeug.exceptions import BadRequest, ServiceUnavailable
 from graph import paths
 from graph.namespaces import DATASET_IRI, DCDR
 
-from . import charts, i18n, resources, search
+from . import charts, cite_pages, figures_pages, i18n, resources, search
 from .errors import render_error
 from .store import (
     DatasetSpec,
@@ -188,9 +188,7 @@ def dereference(rest: str) -> ResponseReturnValue:
         suggestion = rest.rsplit("/", 1)[-1].replace("-", " ")
         return _page("not_found.html", status=404, iri=str(iri), suggestion=suggestion)
     if view.kind == "observation":
-        from .figures_pages import observation_title
-
-        view.title = observation_title(iri, lang) or view.title
+        view.title = figures_pages.observation_title(iri, lang) or view.title
     pattern = charts.figures_pattern(iri, view.kind)
     figure_rows = charts.figures(pattern, lang) if pattern else []
     response = _page(
@@ -202,6 +200,7 @@ def dereference(rest: str) -> ResponseReturnValue:
         sentence=resources.sentence_view(iri, lang) if view.kind == "sentence" else None,
         alternates=links,
         format_links=[(name, href) for name, href, _ in links],
+        cite=cite_pages.cite_block(iri, lang),
     )
     _alternates(response, links)
     return response

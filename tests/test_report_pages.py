@@ -58,7 +58,7 @@ def test_the_text_reads_as_in_the_report(client: FlaskClient) -> None:
     sentences = [s for s in paragraphs[0].iter(NS + "span") if s.get("class") == "sentence"]
     assert "".join("".join(s.itertext()) for s in sentences) == fx.CONTEXT_TEXT
     headings = ["".join(h.itertext()) for h in page.iter(NS + "h2")]
-    assert headings == ["(4) E-government and efficiency"]
+    assert len(headings) == 1 and headings[0].endswith("E-government and efficiency")
 
 
 @pytest.mark.parametrize("path", ["/id/section/p4-s4", "/id/paragraph/p4-s4-p1"])

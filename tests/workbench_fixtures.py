@@ -11,7 +11,7 @@ from flask import Flask
 from rdflib import Graph, Literal, URIRef
 
 from graph.dumps import write_dumps
-from graph.namespaces import DCDR, DCTERMS, RDFS, XSD, graph_iri
+from graph.namespaces import DCDR, DCTERMS, RDFS, SCHEMA, XSD, graph_iri
 from tests import pages_fixtures as fx
 
 MEASURE_TYPES = {fx.VISITS: "Stock", fx.DOCUMENTS: "Stock", fx.CASES: "Flow"}
@@ -62,6 +62,11 @@ def extra_text() -> Graph:
     g.add(
         (PART4, RDFS.label, Literal("Digital China Development Report (2020), Part 4", lang="en"))
     )
+    g.add((PART4, DCTERMS.alternative, Literal("数字政府治理效能持续提升", lang="zh")))
+    g.add((PART4, DCTERMS.alternative, Literal("Digital government keeps improving", lang="en")))
+    g.add((fx.SECTION, SCHEMA.position, Literal(4)))
+    for number, sentence in enumerate(fx.SENTENCES, start=1):
+        g.add((sentence, SCHEMA.position, Literal(number)))
     g.add((CAC, RDFS.label, Literal("国家互联网信息办公室", lang="zh")))
     g.add((CAC, RDFS.label, Literal("Cyberspace Administration of China", lang="en")))
     return g
