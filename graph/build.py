@@ -19,7 +19,8 @@ from pathlib import Path
 
 from rdflib import Graph
 
-from graph import dumps
+from graph import dumps, figures_table
+from graph.cube import with_cube_links
 from graph.namespaces import graph_iri
 from graph.paths import Project
 from graph.problems import BuildFailed, Problem
@@ -108,7 +109,7 @@ def load_sources(project: Project) -> dict[str, Graph]:
         "ontology": parse_turtle([project.ontology_file], "ontology", project.root),
         "shapes": parse_turtle([project.shapes_file], "shapes", project.root),
         "text": text,
-        "facts": parse_turtle(project.facts_files(), "facts", project.root),
+        "facts": with_cube_links(parse_turtle(project.facts_files(), "facts", project.root)),
         "links": parse_turtle(project.links_files(), "links", project.root),
     }
 
@@ -120,13 +121,25 @@ def merged(graphs: dict[str, Graph], names: Sequence[str]) -> Graph:
 def check_problems(project: Project, graphs: dict[str, Graph]) -> list[Problem]:
     from graph.validation import validation_problems
 
-    return validation_problems(
+    problems = validation_problems(
         data=merged(graphs, DATA),
         asserted=merged(graphs, ASSERTED),
         shapes=graphs["shapes"],
         ontology=graphs["ontology"],
         checks=project.check_files(),
     )
+    return problems + cube_problems(project, graphs)
+
+
+def cube_problems(project: Project, graphs: dict[str, Graph]) -> list[Problem]:
+    """The Data Cube integrity constraints, on the asserted union and its OWL-RL closure (the
+    build's `inferred` graph, or computed here for `validate`)."""
+    from graph.cube import check_files, integrity_problems
+    from graph.reasoning import closure
+
+    asserted = merged(graphs, ASSERTED)
+    inferred = graphs["inferred"] if "inferred" in graphs else closure(asserted)[0]
+    return integrity_problems([asserted, inferred], check_files(project.checks_dir))
 
 
 def project_version(project: Project) -> str:
@@ -182,7 +195,8 @@ def build(project: Project, public_base: str | None = None, log: Log = _quiet) -
     with stages.stage("write"):
         staged = dumps.staging_dir(project.builds_dir, name)
         named = {graph_iri(n): g for n, g in graphs.items()}
-        sizes = dumps.write_dumps(staged, named, void_document(meta, graphs["text"]))
+        tables = figures_table.dist_files(merged(graphs, ASSERTED))
+        sizes = dumps.write_dumps(staged, named, void_document(meta, graphs["text"]), tables)
     written = ", ".join(f"{file} {size / 1024:.0f} KiB" for file, size in sizes.items())
     log(f"write     {stages.times[-1][1]:6.2f} s  {written}, store")
     with stages.stage("publish"):

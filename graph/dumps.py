@@ -288,11 +288,18 @@ def prune(builds: Path, dist: Path, keep: set[Path]) -> None:
             link.unlink(missing_ok=True)
 
 
-def write_dumps(folder: Path, graphs: Mapping[URIRef, Graph], meta: Graph) -> dict[str, int]:
+def write_dumps(
+    folder: Path,
+    graphs: Mapping[URIRef, Graph],
+    meta: Graph,
+    extra: Mapping[str, bytes] | None = None,
+) -> dict[str, int]:
     """Writes every dump, the store, its sums and SHA256SUMS (last) into `folder`.
 
     `graphs` are all named graphs including `meta`; `meta` is also written alone as
-    `void.ttl`. Returns the size in bytes of each file written.
+    `void.ttl`. `extra` are further files (name → bytes, such as the figures table), written
+    after the dumps and listed in SHA256SUMS too. Returns the size in bytes of each file
+    written.
     """
     everything = union(graphs.values())
     outputs: dict[str, bytes] = {}
@@ -308,8 +315,12 @@ def write_dumps(folder: Path, graphs: Mapping[URIRef, Graph], meta: Graph) -> di
         sizes[name] = len(outputs[name])
         if name == "dcdr.nq":
             hold_point("dumps")
+    others = dict(sorted((extra or {}).items()))
+    for name, data in others.items():
+        write_file(folder / name, data)
+        sizes[name] = len(data)
     write_store(folder / STORE_DIR, quads)
     write_store_sums(folder)
-    write_file(folder / SUMS_FILE, sha256sums(folder, DUMPS))
+    write_file(folder / SUMS_FILE, sha256sums(folder, [*DUMPS, *others]))
     _fsync_dir(folder)
     return sizes

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from rdflib import Graph, Literal, URIRef
 from rdflib.term import Node
 
+from graph.cube import FIGURES
 from graph.dumps import DUMPS, prefixed_graph
 from graph.namespaces import (
     DATASET_IRI,
@@ -33,6 +34,7 @@ from graph.namespaces import (
     ID,
     OWL,
     PREFIXES,
+    QB,
     RDF,
     RDFS,
     SD,
@@ -151,6 +153,18 @@ def _distributions(meta: Graph, info: Description) -> None:
         meta.add((node, DCTERMS.license, LICENSE))
 
 
+def _figures(meta: Graph, facts: Graph) -> None:
+    """The figures cube (a qb:DataSet described in the ontology graph) is part of the dataset;
+    its entities are its observations."""
+    observations = set(facts.subjects(QB.dataSet, FIGURES))
+    meta.add((DATASET_IRI, VOID.subset, FIGURES))
+    meta.add((DATASET_IRI, DCTERMS.hasPart, FIGURES))
+    meta.add((FIGURES, RDF.type, VOID.Dataset))
+    meta.add((FIGURES, RDF.type, DCAT.Dataset))
+    meta.add((FIGURES, DCTERMS.isPartOf, DATASET_IRI))
+    meta.add((FIGURES, VOID.entities, Literal(len(observations))))
+
+
 def meta_graph(content: Mapping[str, Graph], info: Description) -> Graph:
     """The `meta` graph describing the six content graphs (keyed by contract name)."""
     missing = [name for name in GRAPH_NAMES if name != "meta" and name not in content]
@@ -171,6 +185,7 @@ def meta_graph(content: Mapping[str, Graph], info: Description) -> Graph:
     meta.add((dataset, VOID.uriSpace, Literal(str(ID))))
     _source(meta, content["text"])
     _distributions(meta, info)
+    _figures(meta, content["facts"])
     for name in GRAPH_NAMES:
         node = ID[f"dataset/graph/{name}"]
         meta.add((dataset, VOID.subset, node))
