@@ -13,8 +13,8 @@ from rdflib import URIRef
 from graph.namespaces import ID
 
 from . import citation, i18n, resources
+from .figure_records import load_records
 from .figures_pages import figure_title
-from .figures_table import load_records
 
 bp = Blueprint("cite", __name__, template_folder="templates")
 

@@ -7,7 +7,6 @@ address and work without JavaScript; `?format=csv|xlsx|json` gives the same rows
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
@@ -24,7 +23,7 @@ from graph.namespaces import DCTERMS, ID
 
 from . import charts, i18n, resources
 from . import figures_files as files
-from .figures_table import (
+from .figure_records import (
     MEASURE_TYPES,
     TIME_BASES,
     FigureRecord,
@@ -313,16 +312,21 @@ def _sort_links(filters: Filters) -> dict[str, tuple[str, str]]:
     return links
 
 
-def _download(body: bytes, media: str, name: str) -> Response:
+def _download(body: bytes, media: str, name: str, lang: str = "en") -> Response:
     response = Response(body, mimetype=media)
     if media == files.CSV_MEDIA:
         response.content_type = f"{media}; charset=utf-8; header=present"
         # W3C CSVW §5.2: the metadata that describes this CSV.
-        response.headers["Link"] = (
-            f'<{url_for("figures.csv_metadata")}>; rel="describedby"; type="{files.CSVW_MEDIA}"'
-        )
+        metadata = url_for("figures.csv_metadata", name=files.csv_name(lang))
+        response.headers["Link"] = f'<{metadata}>; rel="describedby"; type="{files.CSVW_MEDIA}"'
     response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
     return response
+
+
+def table_rows(chosen: Sequence[FigureRecord], lang: str) -> list[files.Row]:
+    """The build's table rows (`graph.figures_table`) of the chosen figures, in their order."""
+    rows = files.table_rows(lang)
+    return [rows[record.observation] for record in chosen if record.observation in rows]
 
 
 @bp.route("/figures")
@@ -336,13 +340,17 @@ def figures() -> ResponseReturnValue:
     filters = parse_filters(request.args, records)
     chosen = apply_filters(records, filters, lang)
     if fmt == "csv":
-        return _download(files.csv_bytes(chosen), files.CSV_MEDIA, files.CSV_NAME)
+        body = files.csv_bytes(table_rows(chosen, lang))
+        return _download(body, files.CSV_MEDIA, files.csv_name(lang), lang)
     if fmt == "xlsx":
         title = i18n.translate("fig.title", lang)
-        return _download(files.xlsx_bytes(chosen, title), files.XLSX_MEDIA, "figures.xlsx")
+        body = files.xlsx_bytes(table_rows(chosen, lang), title)
+        return _download(body, files.XLSX_MEDIA, "figures.xlsx")
     if fmt == "json":
-        body = files.json_bytes(chosen, filters.active() | {"sort": filters.sort})
-        return Response(body, mimetype=files.JSON_MEDIA)
+        active = filters.active() | {"sort": filters.sort, "lang": lang}
+        return Response(
+            files.json_bytes(table_rows(chosen, lang), active), mimetype=files.JSON_MEDIA
+        )
     kinds = sorted({r.about_kind for r in records if r.about_kind})
     kind_labels = term_labels(tuple(kind.capitalize() for kind in kinds))
     downloads = [(name, _url(filters, format=name)) for name in ("csv", "xlsx", "json")]
@@ -363,6 +371,7 @@ def figures() -> ResponseReturnValue:
             sort_options=_sort_options(lang),
             downloads=downloads,
             reset=url_for("figures.figures"),
+            csv_name=files.csv_name(lang),
         ),
         mimetype="text/html",
     )
@@ -382,17 +391,22 @@ def _term_options(names: tuple[str, ...], lang: str) -> list[tuple[str, str]]:
     return [(name, i18n.pick_label(labels[name], lang, name)) for name in names]
 
 
-@bp.route("/figures.csv")
-def figures_csv() -> ResponseReturnValue:
-    """The whole table as CSV under the name its CSVW metadata gives it (filters apply too)."""
+# The build's two tables (dist/figures.csv in English, dist/figures-zh.csv in Chinese) and their
+# CSVW metadata, under the names the metadata gives them.
+TABLE_LANGUAGES = {files.csv_name(lang): lang for lang in i18n.LANGUAGES}
+
+
+@bp.route("/<any('figures.csv', 'figures-zh.csv'):name>")
+def figures_csv(name: str) -> ResponseReturnValue:
+    """One of the tables as CSV (the address's filters apply too)."""
+    lang = TABLE_LANGUAGES[name]
     records = load_records()
     filters = parse_filters(request.args, records)
-    chosen = apply_filters(records, filters, i18n.current_language())
-    return _download(files.csv_bytes(chosen), files.CSV_MEDIA, files.CSV_NAME)
+    chosen = apply_filters(records, filters, lang)
+    return _download(files.csv_bytes(table_rows(chosen, lang)), files.CSV_MEDIA, name, lang)
 
 
-@bp.route("/figures.csv-metadata.json")
-def csv_metadata() -> ResponseReturnValue:
-    """W3C CSVW table metadata of `figures.csv`."""
-    body = json.dumps(files.csvw_metadata(), ensure_ascii=False, indent=1)
-    return Response(body, mimetype=files.CSVW_MEDIA)
+@bp.route("/<any('figures.csv', 'figures-zh.csv'):name>-metadata.json")
+def csv_metadata(name: str) -> ResponseReturnValue:
+    """W3C CSVW table metadata of one of the tables."""
+    return Response(files.metadata_bytes(TABLE_LANGUAGES[name]), mimetype=files.CSVW_MEDIA)

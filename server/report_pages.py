@@ -17,8 +17,8 @@ from graph.namespaces import DCTERMS, ID, NIF, SCHEMA
 from graph.text import chinese_numeral
 
 from . import i18n, resources
+from .figure_records import FigureRecord, load_records
 from .figures_pages import figure_title
-from .figures_table import FigureRecord, load_records
 
 bp = Blueprint("report", __name__, template_folder="templates")
 

@@ -15,7 +15,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 from openpyxl import load_workbook
 
-from server.figures_table import COLUMNS
+from graph.figures_table import NAMES as COLUMNS
+from server import figures_files
 from tests import pages_fixtures as fx
 from tests import workbench_fixtures as wb
 
@@ -100,7 +101,7 @@ def test_sorting_by_value_both_ways_and_by_label(client: FlaskClient) -> None:
     values = [row["value"] for row in rows_json(client, "sort=value")]
     assert values == sorted(values)
     assert [row["value"] for row in rows_json(client, "sort=-value")] == sorted(values)[::-1]
-    abouts = [row["about_en"] for row in rows_json(client, "sort=about&lang=en")]
+    abouts = [row["about_label"] for row in rows_json(client, "sort=about&lang=en")]
     assert abouts == sorted(abouts)
 
 
@@ -135,28 +136,51 @@ def test_bad_parameters_are_400_with_a_message(client: FlaskClient, query: str, 
 
 
 def test_csv_has_a_bom_stable_columns_and_the_filtered_rows(client: FlaskClient) -> None:
-    response = client.get("/figures?format=csv&kind=platform")
+    response = client.get("/figures?format=csv&kind=platform&lang=zh")
     assert response.mimetype == "text/csv"
     assert response.data.startswith(b"\xef\xbb\xbf")
-    assert "describedby" in response.headers["Link"]
+    assert '</figures-zh.csv-metadata.json>; rel="describedby"' in response.headers["Link"]
     table = list(csv.DictReader(io.StringIO(response.data.decode("utf-8-sig"))))
     assert tuple(table[0].keys()) == COLUMNS
     assert {row["observation"] for row in table} == ALL - {str(fx.OBS_CASES)}
     trial = next(row for row in table if row["observation"] == str(fx.OBS_TRIAL_VISITS))
     assert (trial["value"], trial["comparator"], trial["stated_as"]) == (
         "31900000000",
-        "moreThan",
+        str(fx.DCDR.moreThan),
         "319亿人次",
     )
-    assert (trial["measure_type"], trial["ref_date"], trial["about_zh"]) == (
-        "Stock",
+    assert (trial["measure_type"], trial["ref_date"], trial["about_label"]) == (
+        str(fx.DCDR.Stock),
         "2020-12-31",
         "中国庭审公开网",
     )
 
 
+def test_unfiltered_csv_and_metadata_are_the_builds_files(
+    client: FlaskClient, wb_app: Flask
+) -> None:
+    dist = wb_app.extensions["dcdr"].settings.dist
+    for name in ("figures.csv", "figures-zh.csv"):
+        assert client.get("/" + name).data == (dist / name).read_bytes()
+        metadata = client.get(f"/{name}-metadata.json")
+        assert metadata.mimetype == "application/csvm+json"
+        assert metadata.data == (dist / f"{name}-metadata.json").read_bytes()
+
+
+def test_rows_from_the_store_are_the_builds_rows(wb_app: Flask) -> None:
+    """A deployment without the table in dist/ computes the same rows from the store."""
+    with wb_app.test_request_context("/figures"):
+        for lang in ("zh", "en"):
+            built = list(figures_files.table_rows(lang).values())
+            computed = figures_files.rows_from_store(lang)
+            # The store writes decimals in canonical form (50.0 → 50): compare them as numbers.
+            for row in (*built, *computed):
+                row["value"] = str(float(row["value"]))
+            assert computed == built
+
+
 def test_figures_csv_is_the_csv_format(client: FlaskClient) -> None:
-    assert client.get("/figures.csv").data == client.get("/figures?format=csv").data
+    assert client.get("/figures.csv").data == client.get("/figures?format=csv&lang=en").data
 
 
 def test_xlsx_reads_back_with_numbers_and_dates(client: FlaskClient) -> None:
@@ -178,15 +202,12 @@ def test_json_rows_are_typed(client: FlaskClient) -> None:
     assert document["columns"] == list(COLUMNS)
     assert document["count"] == 1
     row = document["rows"][0]
-    assert row["value"] == 11000 and row["time_source"] == str(fx.SENTENCES[2 - 1])
+    assert row["value"] == 11000 and row["time_basis"] == str(fx.DCDR.statedInContext)
     assert document["filters"]["basis"] == "statedInContext"
 
 
 def test_csvw_metadata_describes_every_column(client: FlaskClient) -> None:
-    response = client.get("/figures.csv-metadata.json")
-    assert response.mimetype == "application/csvm+json"
-    metadata = json.loads(response.data)
+    metadata = json.loads(client.get("/figures.csv-metadata.json").data)
     assert metadata["url"] == "figures.csv"
     named = [c["name"] for c in metadata["tableSchema"]["columns"] if not c.get("virtual")]
     assert tuple(named) == COLUMNS
-    assert metadata["tableSchema"]["aboutUrl"] == "{+observation}"

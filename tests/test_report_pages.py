@@ -11,7 +11,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from server.figures_table import FigureRecord
+from server.figure_records import FigureRecord
 from server.report_pages import Mark, cut
 from tests import pages_fixtures as fx
 from tests import workbench_fixtures as wb

@@ -10,8 +10,10 @@ import pytest
 from flask import Flask
 from rdflib import Graph, Literal, URIRef
 
+from graph import figures_table
+from graph.cube import with_cube_links
 from graph.dumps import write_dumps
-from graph.namespaces import DCDR, DCTERMS, RDFS, SCHEMA, XSD, graph_iri
+from graph.namespaces import DCDR, DCTERMS, RDF, RDFS, SCHEMA, XSD, graph_iri
 from tests import pages_fixtures as fx
 
 MEASURE_TYPES = {fx.VISITS: "Stock", fx.DOCUMENTS: "Stock", fx.CASES: "Flow"}
@@ -65,6 +67,7 @@ def extra_text() -> Graph:
     g.add((PART4, DCTERMS.alternative, Literal("数字政府治理效能持续提升", lang="zh")))
     g.add((PART4, DCTERMS.alternative, Literal("Digital government keeps improving", lang="en")))
     g.add((fx.SECTION, SCHEMA.position, Literal(4)))
+    g.add((fx.SECTION, RDF.type, DCDR.Section))
     for number, sentence in enumerate(fx.SENTENCES, start=1):
         g.add((sentence, SCHEMA.position, Literal(number)))
     g.add((CAC, RDFS.label, Literal("国家互联网信息办公室", lang="zh")))
@@ -80,9 +83,15 @@ def build_workbench_dist(folder: Path) -> Path:
         graph_iri("ontology"): extra_ontology(),
         graph_iri("text"): extra_text(),
     }
-    for name, extra in extras.items():
-        graphs[name] += extra
-    write_dumps(folder, graphs, graphs[graph_iri("meta")])
+    for iri, extra in extras.items():
+        graphs[iri] += extra
+    with_cube_links(graphs[graph_iri("facts")])  # as the build does
+    # As `dcdr build` does: the figures tables of the asserted graphs beside the dumps.
+    asserted = Graph()
+    for graph_name in ("ontology", "text", "facts", "links"):
+        asserted += graphs[graph_iri(graph_name)]
+    tables = figures_table.dist_files(asserted)
+    write_dumps(folder, graphs, graphs[graph_iri("meta")], tables)
     return folder
 
 

@@ -1,20 +1,16 @@
-"""Every observation as one row of the figures table, for `/figures` and its downloads.
+"""The observations as the `/figures` and `/report` pages need them, asked of the store.
 
-The rows are asked of the store (so the table works on a remote store too), one row per
-`dcdr:Observation`, with the text layer's section and sentence. They carry IRIs and the labels in
-both languages, so that one row serves the HTML page (in the reader's language) and the CSV,
-XLSX and JSON files (stable column names, both languages side by side).
-
-Issue 14 plans a builder of the same rows from the graph at build time (`graph/`); this module
-keeps its public face small (`FigureRecord`, `COLUMNS`, `load_records`) so that the page can be
-switched to those rows without touching the views.
+One record per `dcdr:Observation`, with what the pages filter, sort and show beyond the figures
+table's columns (`graph.figures_table`, which gives the downloadable files): labels in both
+languages, section and sentence numbers, and the offsets of the figure in its sentence for the
+highlight. Asked in SPARQL, so the pages work on a remote store too.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any, cast
+from typing import cast
 
 from rdflib import Literal, URIRef
 from rdflib.term import Node
@@ -29,35 +25,6 @@ from .resources import fetch_labels, kind_of, prologue, select, sparql_term
 MEASURE_TYPES = ("Stock", "Flow", "Share", "Average")
 TIME_BASES = ("statedInSentence", "statedInContext", "reportCoverage")
 COMPARATORS = ("exactly", "moreThan", "atLeast", "nearly", "approximately")
-
-# Stable column names of the CSV, XLSX and JSON files, in their order (see the CSVW metadata).
-COLUMNS: tuple[str, ...] = (
-    "observation",
-    "stated_as",
-    "value",
-    "unit",
-    "unit_zh",
-    "unit_en",
-    "comparator",
-    "measure_type",
-    "ref_date",
-    "time_basis",
-    "time_source",
-    "as_of",
-    "period",
-    "about",
-    "about_zh",
-    "about_en",
-    "about_kind",
-    "metric",
-    "metric_zh",
-    "metric_en",
-    "section",
-    "section_number",
-    "sentence",
-    "sentence_number",
-    "sentence_text",
-)
 
 ROWS_QUERY = """SELECT ?obs ?about ?metric ?value ?unit ?comparator ?asOf ?period ?statedAs
        ?refDate ?timeBasis ?timeSource ?measureType ?sentence ?text ?sbegin ?snum
@@ -126,36 +93,6 @@ class FigureRecord:
             return ""
         fallback = iri[len(str(ID)) :] if iri.startswith(str(ID)) else iri.rsplit("/", 1)[-1]
         return i18n.pick_label(self.labels.get(iri, {}), lang, fallback)
-
-    def cells(self) -> dict[str, Any]:
-        """The row under the stable column names (values as the files carry them)."""
-        return {
-            "observation": self.observation,
-            "stated_as": self.stated_as,
-            "value": self.value,
-            "unit": self.unit,
-            "unit_zh": self.labels.get(self.unit, {}).get("zh", ""),
-            "unit_en": self.labels.get(self.unit, {}).get("en", ""),
-            "comparator": self.comparator,
-            "measure_type": self.measure_type,
-            "ref_date": self.ref_date,
-            "time_basis": self.time_basis,
-            "time_source": self.time_source,
-            "as_of": self.as_of,
-            "period": self.period,
-            "about": self.about,
-            "about_zh": self.labels.get(self.about, {}).get("zh", ""),
-            "about_en": self.labels.get(self.about, {}).get("en", ""),
-            "about_kind": self.about_kind,
-            "metric": self.metric,
-            "metric_zh": self.labels.get(self.metric, {}).get("zh", ""),
-            "metric_en": self.labels.get(self.metric, {}).get("en", ""),
-            "section": self.section,
-            "section_number": self.section_number,
-            "sentence": self.sentence,
-            "sentence_number": self.sentence_number,
-            "sentence_text": self.sentence_text,
-        }
 
 
 def _local(term: Node | None) -> str:
