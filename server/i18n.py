@@ -170,6 +170,7 @@ WORKBENCH_MESSAGES: dict[str, dict[str, str]] = {
     "cite.accessed": {"zh": "访问日期", "en": "accessed"},
     "cite.version": {"zh": "数据集版本", "en": "dataset version"},
     "home.start": {"zh": "从这里开始", "en": "Start here"},
+    "home.member": {"zh": "个成员", "en": "member"},
     "home.do.figures": {
         "zh": "浏览全部数据:筛选、排序,下载为 CSV 或 Excel",
         "en": "Browse every figure: filter, sort, download as CSV or Excel",

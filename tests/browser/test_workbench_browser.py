@@ -109,3 +109,18 @@ def test_dumps_page_fits_and_lists_checksums(chromium: Browser, server: Server, 
     assert_fits(page)
     shoot(page, f"dumps-{width}")
     page.context.close()
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_home_starts_with_what_to_do_and_fits(
+    chromium: Browser, server: Server, width: int
+) -> None:
+    page = open_tab(chromium, width)
+    page.goto(server.url + "/?lang=zh")
+    assert page.locator("main ul.start li").count() == 5
+    assert_fits(page)
+    shoot(page, f"home-start-{width}")
+    page.locator("main ul.start a").first.click()
+    page.wait_for_url("**/figures")
+    assert page.locator("table.figures-all tbody tr").count() > 0
+    page.context.close()
