@@ -40,14 +40,6 @@ def recorded_sums(folder: Path) -> dict[str, str]:
     return sums
 
 
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def human_size(size: int) -> str:
     """1,307,968 → `1.2 MiB`."""
     if size < 1024:
@@ -60,12 +52,29 @@ def human_size(size: int) -> str:
     return f"{value:,.1f} GiB"
 
 
+def _downloads() -> list[tuple[str, str, str]]:
+    """(file name, where it is served, media type) of every file of dist/ offered."""
+    offered = [(name, url_for("pages.dump", name=name), DUMP_TYPES[name]) for name in DUMP_FILES]
+    # The figures tables are served by /figures (figures_pages) under their own names.
+    for table in ("figures.csv", "figures-zh.csv"):
+        offered.append((table, url_for("figures.figures_csv", name=table), "text/csv"))
+        offered.append(
+            (
+                f"{table}-metadata.json",
+                url_for("figures.csv_metadata", name=table),
+                "application/csvm+json",
+            )
+        )
+    return offered
+
+
 def dump_files() -> list[DumpFile]:
     """The downloadable files of dist/ that exist, in the usual order."""
     folder = dist_folder()
+    # The server checked these sums against the files when it started.
     sums = recorded_sums(folder)
     found = []
-    for name in DUMP_FILES:
+    for name, href, media in _downloads():
         path = folder / name
         if not path.is_file():
             continue
@@ -73,12 +82,12 @@ def dump_files() -> list[DumpFile]:
         found.append(
             DumpFile(
                 name=name,
-                href=url_for("pages.dump", name=name),
-                media_type=DUMP_TYPES[name],
+                href=href,
+                media_type=media,
                 bytes=size,
                 size=human_size(size),
-                # SHA256SUMS lists every dump; its own sum is computed here.
-                sha256=sums.get(name) or file_sha256(path),
+                # SHA256SUMS lists every file but itself.
+                sha256=sums.get(name) or hashlib.sha256(path.read_bytes()).hexdigest(),
             )
         )
     return found

@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime
 import json
 import re
-from collections.abc import Iterator
 from typing import Any
 
 import html5lib
@@ -14,21 +13,15 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from tests import pages_fixtures as fx
-from tests import workbench_fixtures as wb
 
 NS = "{http://www.w3.org/1999/xhtml}"
 OBS = str(fx.OBS_JUDGEMENT_VISITS)
 TODAY = datetime.datetime.now(datetime.UTC).date().isoformat()
 
 
-@pytest.fixture(scope="module")
-def wb_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
-    yield from wb.running_app(tmp_path_factory)
-
-
 @pytest.fixture()
-def client(wb_app: Flask) -> FlaskClient:
-    return wb_app.test_client()
+def client(workbench_app: Flask) -> FlaskClient:
+    return workbench_app.test_client()
 
 
 def cite(client: FlaskClient, fmt: str, iri: str = OBS, lang: str = "en") -> Any:

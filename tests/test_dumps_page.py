@@ -15,7 +15,14 @@ from server.pages import DUMP_FILES
 NS = "{http://www.w3.org/1999/xhtml}"
 
 
-def test_page_lists_every_file_with_its_size_and_sum(client: FlaskClient, pages_app: Flask) -> None:
+@pytest.fixture()
+def client(workbench_app: Flask) -> FlaskClient:
+    return workbench_app.test_client()
+
+
+def test_page_lists_every_file_with_its_size_and_sum(
+    client: FlaskClient, workbench_app: Flask
+) -> None:
     response = client.get("/dumps/", headers={"Accept": "text/html"})
     assert response.status_code == 200 and response.mimetype == "text/html"
     tree = html5lib.parse(response.data, namespaceHTMLElements=True)
@@ -24,23 +31,27 @@ def test_page_lists_every_file_with_its_size_and_sum(client: FlaskClient, pages_
         cells = ["".join(td.itertext()).strip() for td in tr.iter(NS + "td")]
         if cells:
             rows[cells[0]] = cells
-    dist = pages_app.extensions["dcdr"].settings.dist
-    assert set(rows) == set(DUMP_FILES)
+    dist = workbench_app.extensions["dcdr"].settings.dist
+    tables = {"figures.csv", "figures-zh.csv"}
+    assert set(rows) == set(DUMP_FILES) | tables | {f"{name}-metadata.json" for name in tables}
     for name, cells in rows.items():
         data = (dist / name).read_bytes()
         assert cells[1] == human_size(len(data))
         assert cells[3] == hashlib.sha256(data).hexdigest()
 
 
-def test_json_for_clients_that_ask(client: FlaskClient, pages_app: Flask) -> None:
+def test_json_for_clients_that_ask(client: FlaskClient, workbench_app: Flask) -> None:
     response = client.get("/dumps/", headers={"Accept": "application/json"})
     assert response.mimetype == "application/json"
     files = {item["name"]: item for item in response.get_json()["files"]}
-    dist = pages_app.extensions["dcdr"].settings.dist
+    dist = workbench_app.extensions["dcdr"].settings.dist
     nq = (dist / "dcdr.nq").read_bytes()
     assert files["dcdr.nq"]["sha256"] == hashlib.sha256(nq).hexdigest()
     assert files["dcdr.nq"]["bytes"] == len(nq)
     assert client.get(files["dcdr.nq"]["href"]).data == nq
+    table = (dist / "figures-zh.csv").read_bytes()
+    assert files["figures-zh.csv"]["sha256"] == hashlib.sha256(table).hexdigest()
+    assert client.get(files["figures-zh.csv"]["href"]).data == table
     assert client.get("/dumps/?format=json", headers={"Accept": "text/html"}).is_json
 
 

@@ -6,10 +6,8 @@ import csv
 import datetime
 import io
 import json
-from collections.abc import Iterator
 from typing import Any
 
-import html5lib
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
@@ -18,7 +16,7 @@ from openpyxl import load_workbook
 from graph.figures_table import NAMES as COLUMNS
 from server import figures_files
 from tests import pages_fixtures as fx
-from tests import workbench_fixtures as wb
+from tests.workbench_fixtures import parse_page as tree
 
 HTML = {"Accept": "text/html"}
 NS = "{http://www.w3.org/1999/xhtml}"
@@ -30,20 +28,9 @@ ALL = {
 }
 
 
-@pytest.fixture(scope="module")
-def wb_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
-    yield from wb.running_app(tmp_path_factory)
-
-
 @pytest.fixture()
-def client(wb_app: Flask) -> FlaskClient:
-    return wb_app.test_client()
-
-
-def tree(client: FlaskClient, url: str) -> Any:
-    response = client.get(url, headers=HTML)
-    assert response.status_code == 200, response.get_data(as_text=True)[:500]
-    return html5lib.parse(response.data, namespaceHTMLElements=True)
+def client(workbench_app: Flask) -> FlaskClient:
+    return workbench_app.test_client()
 
 
 def figure_links(page: Any) -> list[str]:
@@ -157,9 +144,9 @@ def test_csv_has_a_bom_stable_columns_and_the_filtered_rows(client: FlaskClient)
 
 
 def test_unfiltered_csv_and_metadata_are_the_builds_files(
-    client: FlaskClient, wb_app: Flask
+    client: FlaskClient, workbench_app: Flask
 ) -> None:
-    dist = wb_app.extensions["dcdr"].settings.dist
+    dist = workbench_app.extensions["dcdr"].settings.dist
     for name in ("figures.csv", "figures-zh.csv"):
         assert client.get("/" + name).data == (dist / name).read_bytes()
         metadata = client.get(f"/{name}-metadata.json")
@@ -167,11 +154,11 @@ def test_unfiltered_csv_and_metadata_are_the_builds_files(
         assert metadata.data == (dist / f"{name}-metadata.json").read_bytes()
 
 
-def test_rows_from_the_store_are_the_builds_rows(wb_app: Flask) -> None:
+def test_rows_from_the_store_are_the_builds_rows(workbench_app: Flask) -> None:
     """A deployment without the table in dist/ computes the same rows from the store."""
-    with wb_app.test_request_context("/figures"):
+    with workbench_app.test_request_context("/figures"):
         for lang in ("zh", "en"):
-            built = list(figures_files.table_rows(lang).values())
+            built = [dict(row) for row in figures_files.table_rows(lang).values()]
             computed = figures_files.rows_from_store(lang)
             # The store writes decimals in canonical form (50.0 → 50): compare them as numbers.
             for row in (*built, *computed):

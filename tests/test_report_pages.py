@@ -3,10 +3,6 @@ list their figures."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import Any
-
-import html5lib
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
@@ -14,27 +10,16 @@ from flask.testing import FlaskClient
 from server.figure_records import FigureRecord
 from server.report_pages import Mark, cut
 from tests import pages_fixtures as fx
-from tests import workbench_fixtures as wb
+from tests.workbench_fixtures import parse_page as tree
 
 HTML = {"Accept": "text/html"}
 NS = "{http://www.w3.org/1999/xhtml}"
 OBSERVATIONS = {fx.OBS_DOCS, fx.OBS_JUDGEMENT_VISITS, fx.OBS_TRIAL_VISITS, fx.OBS_CASES}
 
 
-@pytest.fixture(scope="module")
-def wb_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
-    yield from wb.running_app(tmp_path_factory)
-
-
 @pytest.fixture()
-def client(wb_app: Flask) -> FlaskClient:
-    return wb_app.test_client()
-
-
-def tree(client: FlaskClient, url: str) -> Any:
-    response = client.get(url, headers=HTML)
-    assert response.status_code == 200, response.get_data(as_text=True)[:500]
-    return html5lib.parse(response.data, namespaceHTMLElements=True)
+def client(workbench_app: Flask) -> FlaskClient:
+    return workbench_app.test_client()
 
 
 def local(iri: str) -> str:
@@ -74,9 +59,9 @@ def record(slug: str, stated: str, mention: tuple[int, int] | None = None) -> Fi
                         mention=mention)  # fmt: skip
 
 
-def test_two_figures_of_one_phrase_share_a_mark_and_keep_both_links(wb_app: Flask) -> None:
+def test_two_figures_of_one_phrase_share_a_mark_and_keep_both_links(workbench_app: Flask) -> None:
     text = "访问量超过319亿人次。"
-    with wb_app.test_request_context("/report"):
+    with workbench_app.test_request_context("/report"):
         pieces = cut(
             text, 100, [record("a", "319亿人次", (105, 111)), record("b", "超过319亿人次")], "en"
         )

@@ -5,9 +5,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
+import html5lib
 import pytest
 from flask import Flask
+from flask.testing import FlaskClient
 from rdflib import Graph, Literal, URIRef
 
 from graph import figures_table
@@ -100,3 +103,10 @@ def running_app(factory: pytest.TempPathFactory) -> Iterator[Flask]:
     app = fx.make_app(build_workbench_dist(factory.mktemp("workbench") / "dist"))
     yield app
     fx.close_app(app)
+
+
+def parse_page(client: FlaskClient, url: str) -> Any:
+    """The HTML page at `url` (which must answer 200) as an html5lib tree."""
+    response = client.get(url, headers={"Accept": "text/html"})
+    assert response.status_code == 200, response.get_data(as_text=True)[:500]
+    return html5lib.parse(response.data, namespaceHTMLElements=True)
