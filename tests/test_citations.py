@@ -158,3 +158,12 @@ def test_cite_page_shows_every_format(client: FlaskClient) -> None:
     tree = html5lib.parse(response.data, namespaceHTMLElements=True)
     shown = ["".join(pre.itertext()) for pre in tree.iter(NS + "pre")]
     assert len(shown) == 4 and shown[1].startswith("@misc{") and shown[2].startswith("TY  - DATA")
+
+
+def test_hostile_label_stays_text_in_citations(client: FlaskClient) -> None:
+    iri = str(fx.XSS)
+    page = client.get("/cite", query_string={"iri": iri}, headers={"Accept": "text/html"})
+    assert page.status_code == 200
+    assert b"<script>" not in page.data and b"<img src=x" not in page.data
+    entry = cite(client, "bibtex", iri=iri).get_data(as_text=True)
+    assert entry.count("{") == entry.count("}")
