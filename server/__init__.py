@@ -85,7 +85,14 @@ def create_app(config: Settings | Mapping[str, Any] | None = None) -> Flask:
     from flask import Flask
 
     from server import accesslog, errors
-    from server.pages import dataset_description, http_caching
+    from server.pages import (
+        cite_pages,
+        dataset_description,
+        dumps_page,
+        figures_pages,
+        http_caching,
+        report_pages,
+    )
     from server.pages import views as pages
     from server.protocol import health, metrics, public_address, sparql
     from server.protocol.cache import ResultCache
@@ -121,6 +128,10 @@ def create_app(config: Settings | Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(sparql.bp)
     app.register_blueprint(pages.bp)
     app.register_blueprint(dataset_description.bp)
+    app.register_blueprint(figures_pages.bp)
+    app.register_blueprint(report_pages.bp)
+    app.register_blueprint(dumps_page.bp)
+    app.register_blueprint(cite_pages.bp)
     health.register(app, plain_store)  # readiness probes are neither metered nor logged
     app.register_blueprint(metrics.bp)
     return app

@@ -98,3 +98,12 @@ def pages_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
 @pytest.fixture()
 def client(pages_app: Flask) -> FlaskClient:
     return pages_app.test_client()
+
+
+@pytest.fixture(scope="session")
+def workbench_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
+    """The app over the page-test dataset plus the time, measure-type and citation statements
+    and the figures tables of a build (tests/workbench_fixtures.py): the workbench pages' tests."""
+    from tests import workbench_fixtures as wb
+
+    yield from wb.running_app(tmp_path_factory)

@@ -321,6 +321,8 @@ def figures_pattern(iri: URIRef, kind: str) -> str | None:
         return f"?obs dcdr:metric {node} ."
     if kind == "sentence":
         return derived_from_sentence(iri)
-    if kind in ("report", "part", "section", "paragraph", "context", "phrase", "unit", "dataset"):
+    if kind in ("section", "paragraph"):
+        return f"?obs prov:wasDerivedFrom ?sentence . ?sentence dcterms:isPartOf+ {node} ."
+    if kind in ("report", "part", "context", "phrase", "unit", "dataset"):
         return None
     return f"?obs dcdr:about {node} ."

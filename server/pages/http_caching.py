@@ -13,7 +13,7 @@ from flask import Response, current_app, request
 
 # Blueprints whose answers get validators here; `sparql` computes its ETags before it runs the
 # query, so that a 304 costs no query.
-_BLUEPRINTS = frozenset({"pages", "void"})
+_BLUEPRINTS = frozenset({"pages", "void", "dumps", "figures", "report", "cite"})
 
 
 def content_etag(version: str, body: bytes) -> str:

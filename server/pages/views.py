@@ -11,7 +11,6 @@ from __future__ import annotations
 import io
 import re
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, cast
 from urllib.parse import urlencode
 
@@ -50,7 +49,8 @@ from server.stores.store import (
     StoreUnavailable,
 )
 
-from . import charts, i18n, resources, search
+from . import charts, cite_pages, dumps_page, figures_pages, i18n, resources, search
+from .dumps_page import DUMP_FILES, DUMP_TYPES, dist_folder
 
 bp = Blueprint(
     "pages",
@@ -74,16 +74,6 @@ CONTENT_SECURITY_POLICY = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
     "object-src 'none'; base-uri 'none'; frame-ancestors 'none'"
 )
-# The files of dist/ offered for download; nothing else in that folder is served.
-DUMP_FILES = ("dcdr.trig", "dcdr.nq", "dcdr.ttl", "dcdr.jsonld", "void.ttl", "SHA256SUMS")
-DUMP_TYPES = {
-    "dcdr.trig": "application/trig",
-    "dcdr.nq": "application/n-quads",
-    "dcdr.ttl": "text/turtle",
-    "dcdr.jsonld": "application/ld+json",
-    "void.ttl": "text/turtle",
-    "SHA256SUMS": "text/plain",
-}
 CLASS_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,100}$")
 
 
@@ -197,17 +187,20 @@ def dereference(rest: str) -> ResponseReturnValue:
     if not (view.types or view.properties or view.inferred or view.incoming or view.labels):
         suggestion = rest.rsplit("/", 1)[-1].replace("-", " ")
         return _page("not_found.html", status=404, iri=str(iri), suggestion=suggestion)
+    if view.kind == "observation":
+        view.title = figures_pages.observation_title(iri, lang) or view.title
     pattern = charts.figures_pattern(iri, view.kind)
     figure_rows = charts.figures(pattern, lang) if pattern else []
     response = _page(
         "resource.html",
         view=view,
         figure_rows=figure_rows,
-        show_about=view.kind in ("metric", "sentence", "observation", ""),
+        show_about=view.kind in ("metric", "sentence", "observation", "section", "paragraph", ""),
         charts=charts.comparable_charts(figure_rows) if view.kind != "observation" else [],
         sentence=resources.sentence_view(iri, lang) if view.kind == "sentence" else None,
         alternates=links,
         format_links=[(name, href) for name, href, _ in links],
+        cite=cite_pages.cite_block(iri, lang),
     )
     _alternates(response, links)
     return response
@@ -250,7 +243,7 @@ def home() -> ResponseReturnValue:
         classes=search.classes(lang),
         metric_tree=resources.metric_tree(lang),
         structure=resources.report_structure(lang),
-        dumps=_dump_list(),
+        dumps=dumps_page.dump_files(),
         service_href=sparql_href() + "?" + urlencode({"format": "ttl"}),
     )
 
@@ -302,24 +295,6 @@ bp.add_url_rule("/search", endpoint="search", view_func=search_page)
 
 
 # --- downloads ------------------------------------------------------------------------------
-
-
-def dist_folder() -> Path:
-    """The build output the app serves (from its config when set)."""
-    settings = getattr(current_app.extensions.get("dcdr"), "settings", None)
-    configured = getattr(settings, "dist", None)
-    return Path(configured) if configured else paths.dist_dir()
-
-
-def _dump_list() -> list[tuple[str, str, str]]:
-    folder = dist_folder()
-    found = []
-    for name in DUMP_FILES:
-        path = folder / name
-        if path.is_file():
-            size = path.stat().st_size
-            found.append((name, url_for("pages.dump", name=name), f"{size / 1024:,.0f} KiB"))
-    return found
 
 
 @bp.route("/dumps/<name>")
