@@ -97,6 +97,7 @@ def create_app(config: Settings | Mapping[str, Any] | None = None) -> Flask:
     from server.protocol import health, metrics, public_address, sparql
     from server.protocol.cache import ResultCache
     from server.protocol.service_description import ServiceDescriber
+    from server.stores.store import StoreError
 
     settings, flask_config = _split_config(config)
     if not settings.store.startswith("sparql:"):
@@ -120,6 +121,7 @@ def create_app(config: Settings | Mapping[str, Any] | None = None) -> Flask:
         describer=ServiceDescriber(store, settings.timeout),
     )
     errors.register(app)
+    app.register_error_handler(StoreError, pages.store_error)
     accesslog.register(app, settings.access_log)
     # Flask calls these in the reverse order: the address is written in, then validated.
     app.after_request(_cors)

@@ -14,6 +14,7 @@ from flask import Blueprint, Response, current_app
 from flask.typing import ResponseReturnValue
 
 from graph.dumps import SUMS_FILE
+from server.stores.oxigraph_store import DistError, read_sums
 
 bp = Blueprint("void", __name__)
 
@@ -24,16 +25,11 @@ TURTLE = "text/turtle"
 def file_digests(folder: Path) -> dict[str, str]:
     """SHA-256 of each dump as the build listed it in SHA256SUMS (what every replica agrees
     on, unlike a file's path or time); empty when the folder has no such list."""
+    path = folder / SUMS_FILE
     try:
-        text = (folder / SUMS_FILE).read_text(encoding="utf-8")
-    except OSError:
-        return {}
-    digests = {}
-    for line in text.splitlines():
-        parts = line.split(maxsplit=1)
-        if len(parts) == 2:
-            digests[parts[1].strip().lstrip("*")] = parts[0].lower()
-    return digests
+        return {name: digest for digest, name in read_sums(path, path.read_text("utf-8"))}
+    except (OSError, DistError):
+        return {}  # a remote store's deployment, or a build the server would not start on
 
 
 def void_turtle() -> tuple[bytes, str]:

@@ -552,9 +552,10 @@ def _offer_query_ui(state: BlueprintSetupState) -> None:
     i18n.init_app(state.app)
 
 
-@bp.errorhandler(StoreError)
-def _store_error(error: StoreError) -> ResponseReturnValue:
-    """A page's own query failed: the reader gets the usual error answer, not a 500."""
+def store_error(error: StoreError) -> ResponseReturnValue:
+    """A page's own query failed: the reader gets the usual error answer, not a 500. Set on
+    the app (server.create_app), since the workbench's blueprints (figures, report, cite,
+    dumps) query the store too; the endpoint turns its store errors into answers itself."""
     status = 503 if isinstance(error, QueryTimeout | StoreUnavailable) else 400
     exception = ServiceUnavailable(str(error)) if status == 503 else BadRequest(str(error))
     return render_error(exception)

@@ -96,7 +96,7 @@ def check_dist(root: Path) -> DistInfo:
 
 
 def _verify(root: Path, sums_path: Path, sums_text: bytes) -> None:
-    entries = _read_sums(sums_path, sums_text.decode("utf-8", errors="replace"))
+    entries = read_sums(sums_path, sums_text.decode("utf-8", errors="replace"))
     for digest, name in entries:
         path = root / name
         if not path.is_file():
@@ -107,7 +107,8 @@ def _verify(root: Path, sums_path: Path, sums_text: bytes) -> None:
             )
 
 
-def _read_sums(path: Path, text: str) -> list[tuple[str, str]]:
+def read_sums(path: Path, text: str) -> list[tuple[str, str]]:
+    """(SHA-256, file name) of each line of a `sha256sum` list; `DistError` names a bad line."""
     entries = []
     for number, line in enumerate(text.splitlines(), start=1):
         if not line.strip():
