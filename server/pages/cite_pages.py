@@ -55,7 +55,7 @@ def _asked_iri() -> URIRef:
     given = request.args.get("iri", "").strip()
     if not given:
         abort(400, description="give the IRI to cite as ?iri=https://w3id.org/dcdr/id/…")
-    if not given.startswith(str(ID)) or len(given) > 500 or any(c in given for c in '<>"{}| \\^`'):
+    if not given.startswith(str(ID)) or len(given) > 500 or not resources.writable_as_iri(given):
         abort(400, description=f"iri= must be one of this dataset's IRIs ({ID}…), not {given!r}")
     iri = URIRef(given)
     if not resources.exists(iri):

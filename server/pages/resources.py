@@ -134,6 +134,15 @@ def local_href(iri: str) -> str | None:
     return None
 
 
+# Characters an IRI never holds (RFC 3987 §2.2, as rdflib refuses to write them in a query).
+_NOT_IN_IRIS = frozenset('<>"{}|\\^` ')
+
+
+def writable_as_iri(text: str) -> bool:
+    """True when `text` can be written as an IRI in a query (no space, quote, angle bracket…)."""
+    return not any(char in _NOT_IN_IRIS for char in text)
+
+
 def iri_for_path(rest: str) -> URIRef:
     """The IRI that `/id/<rest>` answers for."""
     return URIRef(str(ID) + rest)

@@ -175,6 +175,8 @@ def dereference(rest: str) -> ResponseReturnValue:
     """One resource of the dataset: its page, or its description as RDF."""
     fmt = negotiate()
     iri = resources.iri_for_path(rest)
+    if not resources.writable_as_iri(iri):
+        abort(404, description="no IRI of this dataset holds these characters")
     links = _format_links("pages.dereference", rest=rest)
     if fmt != "html":
         # The dataset's description is the whole meta graph: its subsets are resources too.
