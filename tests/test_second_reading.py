@@ -3,6 +3,7 @@ named after what the graph said that the text does not, and asserts the text's r
 
 import pytest
 from rdflib import Graph, URIRef
+from rdflib.namespace import RDF
 
 from graph.build import load_sources
 from graph.namespaces import DCDR, ID
@@ -43,3 +44,9 @@ def test_cross_province_services_are_not_said_to_be_hosted_on_the_zone(facts: Gr
     # p4-s2-02 加快建设…“跨省通办”专区,推动…近50个高频政务服务事项和190多个便民服务实现“跨省通办”:
     # the zone and the services are two things the office pushes; 跨省通办 is not only online.
     assert (None, DCDR.hostedOn, ID["platform/cross-province-services-zone"]) not in facts
+
+
+def test_good_or_bad_rating_channel_takes_input_from_the_public(facts: Graph) -> None:
+    # p4-s2-03 政务服务“好差评”渠道基本建成: the public rates services through it.
+    channel = ID["platform/government-service-evaluation-channel"]
+    assert (channel, RDF.type, DCDR.PublicInputPlatform) in facts
