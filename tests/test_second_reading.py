@@ -2,7 +2,7 @@
 named after what the graph said that the text does not, and asserts the text's reading."""
 
 import pytest
-from rdflib import Graph, URIRef
+from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import RDF
 
 from graph.build import load_sources
@@ -50,3 +50,10 @@ def test_good_or_bad_rating_channel_takes_input_from_the_public(facts: Graph) ->
     # p4-s2-03 政务服务“好差评”渠道基本建成: the public rates services through it.
     channel = ID["platform/government-service-evaluation-channel"]
     assert (channel, RDF.type, DCDR.PublicInputPlatform) in facts
+
+
+def test_sub_provincial_open_data_share_says_its_denominator(facts: Graph) -> None:
+    # p4-s3-03 73.3%的副省级政府: 11 of the 15 sub-provincial cities (issue 13 §4: every share of
+    # s3-03 says what it is a share of); no count out of 14 or 16 gives 73.3%.
+    share = ID["observation/sub-provincial-city-governments-open-data-share"]
+    assert facts.value(share, DCDR.impliedDenominator) == Literal(15)
