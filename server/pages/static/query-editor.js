@@ -69,6 +69,19 @@
       return yasgui ? yasgui.getTab().getYasqe().getValue() : config.query;
     }
     Yasgui.Yasr.registerPlugin("server", serverView(config, currentQuery));
+    // YASQE's own syntax check marks every prefix no PREFIX line declares; the endpoint
+    // declares its default prefixes itself, so its parser state starts out knowing them.
+    var Yasqe = Yasgui.Yasqe;
+    Yasqe.defineMode("sparql11-dcdr", function (options) {
+      var base = Yasqe.getMode(options, "sparql11");
+      var mode = Object.create(base);
+      mode.startState = function () {
+        var state = base.startState();
+        state.prefixes = Object.assign({}, config.prefixes);
+        return state;
+      };
+      return mode;
+    });
     var firstQuery = config.query || (config.examples[0] ? config.examples[0].query : "");
     mount.hidden = false;
     yasgui = new Yasgui(mount, {
@@ -86,6 +99,7 @@
       tabName: config.tabName,
       yasqe: {
         value: firstQuery,
+        mode: "sparql11-dcdr",
         autocompleters: ["prefixes", "variables"],
         prefixCcApi: new URL(config.prefixesUrl, window.location.href).href,
         persistenceId: null,
