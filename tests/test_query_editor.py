@@ -4,6 +4,7 @@ errors right under the form; labels beside IRIs; a chart that refuses figures of
 
 from __future__ import annotations
 
+import html
 import json
 import os
 import re
@@ -55,9 +56,9 @@ def test_the_page_configures_yasgui_with_this_endpoint_and_the_examples(
 ) -> None:
     _installed()
     page = _page(client)
-    holder = re.search(r'<script type="application/json" id="editor-config">(.*?)</script>', page)
+    holder = re.search(r"<div id=\"editor\" class=\"editor\" data-config='([^']*)'", page)
     assert holder is not None
-    config = json.loads(holder.group(1))
+    config = json.loads(html.unescape(holder.group(1)))
     names = sorted(path.stem for path in paths.EXAMPLES_DIR.glob("*.rq"))
     assert (config["endpoint"], [ex["name"] for ex in config["examples"]]) == ("/sparql", names)
     assert config["prefixes"] == QUERY_PREFIXES
@@ -88,7 +89,7 @@ def test_without_the_npm_folder_the_plain_form_is_served(
     without_npm_folder: FlaskClient,
 ) -> None:
     page = _page(without_npm_folder, query=VISITS)
-    assert ('id="editor-config"' in page, 'textarea id="query"' in page) == (False, True)
+    assert ('id="editor"' in page, 'textarea id="query"' in page) == (False, True)
     assert '<table class="results">' in page
     assert without_npm_folder.get("/assets/editor/yasgui.min.js").status_code == 404
 

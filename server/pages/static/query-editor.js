@@ -8,8 +8,8 @@
   "use strict";
 
   function readConfig() {
-    var holder = document.getElementById("editor-config");
-    return holder ? JSON.parse(holder.textContent) : null;
+    var holder = document.getElementById("editor");
+    return holder ? JSON.parse(holder.getAttribute("data-config")) : null;
   }
 
   // The server's own rendering of the answer under the editor: rows with the label of each
