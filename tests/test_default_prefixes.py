@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import requests
 from flask import Flask
 from flask.testing import FlaskClient
 from rdflib import Graph, Literal, URIRef
@@ -20,6 +21,9 @@ from graph.publish import publish
 from server.stores.default_prefixes import declare_defaults, shift_back
 from tests import pages_fixtures as fx
 from tests.test_remote_store import oxigraph_server
+
+# The real server of the endpoint test modules (the plugin's session fixtures).
+pytest_plugins = ("tests.server_fixtures",)
 
 JSON = "application/sparql-results+json"
 AGENCIES = "SELECT ?a ?label WHERE { ?a a dcdr:Agency ; rdfs:label ?label }"
@@ -133,3 +137,14 @@ def test_declarations_go_on_the_first_line_only() -> None:
     assert sent.splitlines()[1:] == text.splitlines()[1:]
     assert sent.count("PREFIX") == 2 and "owl:" not in sent[:shift] and "skos" not in sent[:shift]
     assert shift_back(f"error at 1:{shift + 5}: x", shift) == "error at 1:5: x"
+
+
+def test_the_servers_direct_get_path_knows_the_defaults_too(sparql_url: str) -> None:
+    """A plain GET is answered without Flask (server/front/sparql_direct.py) by the same store."""
+    response = requests.get(
+        sparql_url,
+        params={"query": "ASK { ?a a dcdr:Agency ; rdfs:label ?l }"},
+        headers={"Accept": JSON},
+        timeout=10,
+    )
+    assert response.json()["boolean"] is True

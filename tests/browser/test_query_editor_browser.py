@@ -155,9 +155,10 @@ def test_chart_refuses_figures_of_mixed_units(
 ) -> None:
     tab = Recorded(chromium, width)
     page = tab.page
-    page.goto(server.url + "/sparql?lang=en")
+    # A shared link: the query in the address opens in the editor and runs.
+    page.goto(f"{server.url}/sparql?lang=en&query={quote(MIXED_UNITS)}")
     page.locator(".yasgui .yasqe .CodeMirror").wait_for()
-    run_in_editor(page, MIXED_UNITS)
+    assert page.evaluate("() => window.dcdrEditor.getTab().getYasqe().getValue()") == MIXED_UNITS
     refusal = page.locator("#editor .server-view .chart-refused")
     refusal.wait_for()
     assert "more than one unit" in refusal.inner_text()
