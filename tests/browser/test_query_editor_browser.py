@@ -25,6 +25,13 @@ pytestmark = [pytest.mark.browser]
 WIDTHS = (1280, 390)
 # Figures of three units (份, 人次, 件 …): a chart of them would compare unlike things.
 MIXED_UNITS = "SELECT ?obs ?value WHERE { ?obs a dcdr:Observation ; dcdr:value ?value } LIMIT 30"
+# One unit (条), two measure types (stocks and flows): not comparable either.
+ENTRIES_STOCK_AND_FLOW = (
+    "SELECT ?obs ?value WHERE { ?obs dcdr:unit <https://w3id.org/dcdr/id/unit/entry> ; "
+    "dcdr:value ?value }"
+)
+# Shares in percent: one unit and one measure type, so a chart.
+SHARES = "SELECT ?obs ?value WHERE { ?obs dcdr:unit unit:PERCENT ; dcdr:value ?value }"
 UNKNOWN_PREFIX = "SELECT ?s WHERE {\n  ?s a dcdr:Agency ;\n     ex:name ?n }"
 
 
@@ -164,8 +171,14 @@ def test_chart_refuses_figures_of_mixed_units(
     assert "more than one unit" in refusal.inner_text()
     assert page.locator("#editor .server-view figure.chart").count() == 0
     assert page.locator("#editor .server-view table.results tbody tr").count() == 30
-    shoot(page, f"query-editor-chart-refused-{width}")
     shoot_at(page, "#editor .server-view", f"query-editor-chart-refused-{width}")
+    run_in_editor(page, ENTRIES_STOCK_AND_FLOW)
+    page.locator("#editor .server-view .chart-refused:has-text('(flow, stock)')").wait_for()
+    run_in_editor(page, SHARES)
+    bars = page.locator("#editor .server-view figure.chart svg g.bar")
+    bars.first.wait_for()
+    assert bars.count() == page.locator("#editor .server-view table.results tbody tr").count() > 1
+    shoot_at(page, "#editor .server-view figure.chart", f"query-editor-chart-{width}")
     assert_fits(page)
     tab.context.close()
 
