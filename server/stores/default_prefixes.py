@@ -50,9 +50,9 @@ def declare_defaults(text: str, prefixes: Mapping[str, str]) -> tuple[str, int]:
     return head + text, len(head)
 
 
+# Oxigraph's "error at 1:C" and the "line 1, column C" of most other stores' messages.
 _LINE_ONE = (
     re.compile(r"(error at 1:)(\d+)"),
-    re.compile(r"(line 1, column )(\d+)"),
     re.compile(r"(line 1, col(?:umn)?\.? ?)(\d+)", re.IGNORECASE),
 )
 
