@@ -124,6 +124,13 @@ def test_figures_of_one_unit_are_charted(client: FlaskClient) -> None:
     assert page.count('<g class="bar">') == 2 and "chart-refused" not in page
 
 
+def test_bars_are_named_by_the_labelled_column(client: FlaskClient) -> None:
+    """?obs has no labels, ?about has: the bars say what each figure is about."""
+    page = _page(client, query=VISITS)
+    bars = re.findall(r'<g class="bar">\s*<title>([^<:]*):', page)
+    assert sorted(bars) == ["China Court Trial Online", "China Judgements Online"]
+
+
 def test_figures_of_mixed_units_are_not_charted_and_the_page_says_why(
     client: FlaskClient,
 ) -> None:

@@ -48,9 +48,10 @@ def _number(term: Node | None) -> Decimal | None:
         return None
 
 
-def _columns(table: Sequence[Sequence[Node | None]]) -> tuple[int, int] | None:
+def _columns(table: Sequence[Sequence[Node | None]], labels: Labels) -> tuple[int, int] | None:
     """(label column, number column): the first column whose bound cells are all numbers, and
-    the first other column holding IRIs or text."""
+    the first other column holding IRIs or text, preferring one whose IRIs all have labels
+    (`?obs ?about ?value` is charted by what each figure is about)."""
     width = len(table[0]) if table else 0
     number = next(
         (
@@ -63,17 +64,24 @@ def _columns(table: Sequence[Sequence[Node | None]]) -> tuple[int, int] | None:
     )
     if number is None:
         return None
-    label = next(
-        (
-            index
-            for index in range(width)
-            if index != number
-            and any(isinstance(row[index], URIRef | Literal) for row in table)
-            and not all(_number(row[index]) is not None for row in table if row[index] is not None)
-        ),
-        None,
-    )
-    return None if label is None else (label, number)
+    candidates = [
+        index
+        for index in range(width)
+        if index != number
+        and any(isinstance(row[index], URIRef | Literal) for row in table)
+        and not all(_number(row[index]) is not None for row in table if row[index] is not None)
+    ]
+    named = [
+        index
+        for index in candidates
+        if all(
+            not isinstance(row[index], URIRef) or str(row[index]) in labels
+            for row in table
+            if row[index] is not None
+        )
+    ]
+    chosen = (named or candidates or [None])[0]
+    return None if chosen is None else (chosen, number)
 
 
 def _kinds(iris: set[str]) -> dict[str, tuple[set[str], set[str]]]:
@@ -108,7 +116,7 @@ def result_chart(
     columns: list[str], table: Sequence[Sequence[Node | None]], labels: Labels, lang: str
 ) -> ResultChart:
     """The bar chart of a SELECT answer's rows (`labels` as fetched for the result table)."""
-    found = _columns(table)
+    found = _columns(table, labels)
     if found is None:
         return ResultChart()
     label_at, number_at = found
