@@ -80,8 +80,8 @@ def _columns(table: Sequence[Sequence[Node | None]], labels: Labels) -> tuple[in
             if row[index] is not None
         )
     ]
-    chosen = (named or candidates or [None])[0]
-    return None if chosen is None else (chosen, number)
+    chosen = named or candidates
+    return (chosen[0], number) if chosen else None
 
 
 def _kinds(iris: set[str]) -> dict[str, tuple[set[str], set[str]]]:
