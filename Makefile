@@ -6,7 +6,7 @@ BIN    := $(VENV)/bin
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: serve test check lint typecheck build system-deps clients clean translations
+.PHONY: serve test check lint typecheck build system-deps clients editor clean translations
 
 $(BIN)/dcdr: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -19,7 +19,7 @@ venv: $(BIN)/dcdr
 build: $(BIN)/dcdr
 	$(BIN)/dcdr build
 
-serve: build
+serve: build editor
 	$(BIN)/dcdr serve --host $(HOST) --port $(PORT)
 
 # Debian tools that the tests drive as real clients (roqet, chromium); installed only when
@@ -36,6 +36,20 @@ $(COMUNICA): tests/clients/package.json tests/clients/package-lock.json
 	touch $@
 
 clients: $(COMUNICA)
+
+# YASGUI (npm, pinned by server/pages/editor/package-lock.json), the query editor the app serves
+# at /sparql from its own origin. Without npm the target says so and succeeds: /sparql then
+# serves its plain form, which is also what a browser without JavaScript gets.
+EDITOR := server/pages/editor/node_modules/@zazuko/yasgui/build/yasgui.min.js
+$(EDITOR): server/pages/editor/package.json server/pages/editor/package-lock.json
+	@if command -v npm >/dev/null; then \
+		npm ci --prefix server/pages/editor --ignore-scripts --no-audit --no-fund --loglevel=error \
+		&& touch $@; \
+	else \
+		echo "editor: npm (Node.js 18 or later) is missing; /sparql serves the plain form" >&2; \
+	fi
+
+editor: $(EDITOR)
 
 lint: $(BIN)/dcdr
 	$(BIN)/ruff check .
@@ -58,9 +72,9 @@ translations: $(BIN)/dcdr
 		-d $(TRANSLATIONS)
 	$(BIN)/pybabel compile --statistics -d $(TRANSLATIONS)
 
-test: $(BIN)/dcdr system-deps clients check
+test: $(BIN)/dcdr system-deps clients editor check
 	$(BIN)/pytest
 
 clean:
 	rm -rf $(VENV) dist .dist-builds .pytest_cache .mypy_cache .ruff_cache artifacts \
-		tests/clients/node_modules
+		tests/clients/node_modules server/pages/editor/node_modules

@@ -57,6 +57,7 @@ CURRENCY = Namespace("http://qudt.org/vocab/currency/")
 VANN = Namespace("http://purl.org/vocab/vann/")
 SD = Namespace("http://www.w3.org/ns/sparql-service-description#")
 WD = Namespace("http://www.wikidata.org/entity/")
+WDT = Namespace("http://www.wikidata.org/prop/direct/")
 CC = Namespace("http://creativecommons.org/ns#")
 
 PREFIXES: dict[str, Namespace | type[DefinedNamespace]] = {
@@ -100,6 +101,14 @@ def graph_iri(name: str) -> URIRef:
 # The SHACL shapes (graph `shapes`) get IRIs of their own, so a violation names its rule.
 SHAPES = Namespace(BASE + "shapes#")
 PREFIXES["dcdrsh"] = SHAPES
+
+# The prefixes a SPARQL query to this service may use without a PREFIX line, as on Wikidata's
+# query service: the project's own and the standard ones above, plus Wikidata's direct
+# properties (kept out of PREFIXES, which the dumps declare, since no triple uses them).
+QUERY_PREFIXES: dict[str, str] = {
+    **{prefix: str(namespace) for prefix, namespace in PREFIXES.items()},
+    "wdt": str(WDT),
+}
 
 # Result and RDF format IRIs (W3C "Unique URIs for File Formats"), used by the service
 # description's sd:resultFormat.

@@ -91,6 +91,7 @@ def create_app(config: Settings | Mapping[str, Any] | None = None) -> Flask:
         dumps_page,
         figures_pages,
         http_caching,
+        query_editor,
         report_pages,
     )
     from server.pages import views as pages
@@ -134,6 +135,7 @@ def create_app(config: Settings | Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(report_pages.bp)
     app.register_blueprint(dumps_page.bp)
     app.register_blueprint(cite_pages.bp)
+    app.register_blueprint(query_editor.bp)
     health.register(app, plain_store)  # readiness probes are neither metered nor logged
     app.register_blueprint(metrics.bp)
     return app

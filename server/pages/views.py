@@ -35,6 +35,7 @@ from werkzeug.exceptions import BadRequest, ServiceUnavailable
 from graph import paths
 from graph.namespaces import DATASET_IRI, DCDR
 from server.errors import render_error
+from server.pages import query_chart, query_editor
 from server.pages.dataset_description import file_digests
 from server.pages.jsonld_context import jsonld_compacted
 from server.problem_details import PROBLEM_JSON, problem_body
@@ -352,6 +353,7 @@ class Example:
     other_question: str
     other_lang: str
     href: str
+    text: str = ""
 
 
 def examples(lang: str) -> list[Example]:
@@ -374,6 +376,7 @@ def examples(lang: str) -> list[Example]:
                 other_question=header.get(("question", other), ""),
                 other_lang=other,
                 href=sparql_href() + "?" + urlencode({"query": text}),
+                text=text,
             )
         )
     return found
@@ -415,6 +418,7 @@ class QueryAnswer:
     truncated: bool
     boolean: bool | None
     downloads: list[tuple[str, str]]
+    chart: query_chart.ResultChart | None = None
 
 
 def _cell(term: Any, labels: resources.Labels, lang: str) -> resources.Value | None:
@@ -422,10 +426,12 @@ def _cell(term: Any, labels: resources.Labels, lang: str) -> resources.Value | N
         return None
     if isinstance(term, URIRef):
         link = resources.make_link(str(term), labels, lang)
-        # The table shows IRIs as IRIs (compact); the label becomes the tooltip.
+        # The table shows IRIs as IRIs (compact), with the label in the page's language beside
+        # (query.html) when the IRI has one.
         shown = resources.compact(str(term))
+        label = link.label if labels.get(str(term)) else shown
         return resources.Value(
-            link=resources.Link(link.iri, shown, link.href, link.label, link.external)
+            link=resources.Link(link.iri, shown, link.href, label, link.external)
         )
     return resources.make_value(term, labels, lang)
 
@@ -474,7 +480,14 @@ def run_query(text: str, lang: str) -> QueryAnswer:
     )
     rows = [[_cell(term, labels, lang) for term in row] for row in shown]
     truncated = answer.truncated or len(table) > MAX_SHOWN_ROWS
-    return QueryAnswer(columns, rows, len(table), truncated, boolean, _download_links(text, names))
+    chart = (
+        query_chart.result_chart(columns, shown, labels, lang)
+        if names == list(RESULT_FORMATS)
+        else None
+    )
+    return QueryAnswer(
+        columns, rows, len(table), truncated, boolean, _download_links(text, names), chart
+    )
 
 
 def download(text: str, name: str) -> Response:
@@ -537,13 +550,17 @@ def query_ui() -> ResponseReturnValue:
             error, status = query_error(text, str(problem)), 400
         except (QueryTimeout, StoreUnavailable) as problem:
             error, status = query_error(text, str(problem)), 503
+    offered = examples(lang)
+    ready = [query_editor.ReadyQuery(ex.name, ex.title, ex.text) for ex in offered]
     return _page(
-        "query.html",
+        # The results alone, for the editor's "labels and chart" view (static/query-editor.js).
+        "_query_results.html" if request.args.get("view") == "results" else "query.html",
         status=status,
         query_text=text,
-        examples=examples(lang),
+        examples=offered,
         result=answer,
         error=error,
+        editor=query_editor.editor_config(sparql_href(), ready, lang, text),
     )
 
 

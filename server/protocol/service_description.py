@@ -2,7 +2,14 @@
 
 It says what a client can rely on: SPARQL 1.1 Query only, the result formats, that the default
 graph is the union of the named graphs, which named graphs exist (asked of the store once), and
-where the VoID description is.
+where the VoID description is, and the prefixes a query may use without declaring them.
+
+Those are listed with SHACL's `sh:declare` (`sh:prefix`, `sh:namespace`), the one W3C
+Recommendation vocabulary for "this prefix stands for this namespace". No sd: term says it, and
+neither Fuseki, Oxigraph nor WDQS publishes its prefixes in a machine-readable way; VANN's
+`vann:preferredNamespacePrefix` states a vocabulary's own preferred prefix, one per namespace,
+not a service's declarations. Tools that read an endpoint's prefixes (the SIB's YASGUI-based
+sparql-editor and sparql-examples) ask for exactly `[] sh:prefix ?p ; sh:namespace ?ns`.
 """
 
 from __future__ import annotations
@@ -10,9 +17,9 @@ from __future__ import annotations
 import threading
 
 from rdflib import BNode, Dataset, Graph, Literal, URIRef
-from rdflib.namespace import DCTERMS, RDF, RDFS, VOID, XSD
+from rdflib.namespace import DCTERMS, RDF, RDFS, SH, VOID, XSD
 
-from graph.namespaces import DATASET_IRI, FORMATS, SD
+from graph.namespaces import DATASET_IRI, FORMATS, QUERY_PREFIXES, SD
 from server.protocol import negotiation as media
 from server.stores.store import QueryStore, select
 
@@ -57,6 +64,7 @@ def describe_service(root_url: str, graphs: list[tuple[str, int]]) -> Graph:
     description.add((service, SD.feature, SD.UnionDefaultGraph))
     for iri in FORMAT_IRIS.values():
         description.add((service, SD.resultFormat, iri))
+    declare_prefixes(description, service)
     dataset = DATASET_IRI
     description.add((service, SD.defaultDataset, dataset))
     description.add((dataset, RDF.type, SD.Dataset))
@@ -83,6 +91,17 @@ def describe_service(root_url: str, graphs: list[tuple[str, int]]) -> Graph:
         total += triples
     description.add((default_graph, VOID.triples, Literal(total, datatype=XSD.integer)))
     return description
+
+
+def declare_prefixes(description: Graph, service: URIRef) -> None:
+    """`service sh:declare [ sh:prefix "p" ; sh:namespace "…"^^xsd:anyURI ]` for each prefix
+    a query may use without a PREFIX line."""
+    description.bind("sh", SH)
+    for prefix, namespace in sorted(QUERY_PREFIXES.items()):
+        declaration = BNode(f"prefix-{prefix}")
+        description.add((service, SH.declare, declaration))
+        description.add((declaration, SH.prefix, Literal(prefix)))
+        description.add((declaration, SH.namespace, Literal(namespace, datatype=XSD.anyURI)))
 
 
 class ServiceDescriber:

@@ -173,7 +173,9 @@ def answer_job(state: _WorkerState, job: Job) -> tuple[Any, ...]:
         union,
         base_iri,
     ) = job
-    options: dict[str, Any] = {"base_iri": base_iri or None}
+    # The default prefixes go to the parser, so the text (and every error position) stays the
+    # user's, and a PREFIX the query declares wins (server/stores/default_prefixes.py).
+    options: dict[str, Any] = {"base_iri": base_iri or None, "prefixes": state.prefixes}
     if default_graphs is None and named_graphs is None:
         # Oxigraph lets the union flag win over FROM, so a query with FROM goes without it.
         options["use_default_graph_as_union"] = union
@@ -284,10 +286,9 @@ class OxigraphStore:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> OxigraphStore:
-        from graph.namespaces import PREFIXES
+        from graph.namespaces import QUERY_PREFIXES
 
-        prefixes = {name: str(namespace) for name, namespace in PREFIXES.items()}
-        return cls(settings, check_dist(settings.dist), prefixes)
+        return cls(settings, check_dist(settings.dist), dict(QUERY_PREFIXES))
 
     @property
     def version(self) -> str:

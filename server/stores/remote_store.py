@@ -26,7 +26,8 @@ from typing import Literal
 import pyoxigraph as ox
 import requests
 
-from graph.namespaces import GRAPH
+from graph.namespaces import GRAPH, QUERY_PREFIXES
+from server.stores.default_prefixes import declare_defaults, shift_back
 from server.stores.query_analysis import plan_query
 from server.stores.row_cap import DeadlineReader, capped_stream
 from server.stores.sealing import dataset_parameters, sealed_query, within_project
@@ -166,6 +167,22 @@ class RemoteSparqlStore:
         base_iri: str | None = None,
     ) -> QueryResult:
         form = self._form(text, base_iri)
+        text, shift = declare_defaults(text, QUERY_PREFIXES)
+        try:
+            return self._query(text, form, dataset, media_type, timeout, graph_media_type, base_iri)
+        except QuerySyntaxError as error:
+            raise QuerySyntaxError(shift_back(str(error), shift)) from None
+
+    def _query(
+        self,
+        text: str,
+        form: str,
+        dataset: DatasetSpec,
+        media_type: str,
+        timeout: float,
+        graph_media_type: str,
+        base_iri: str | None,
+    ) -> QueryResult:
         if form == "graph":
             accepted = [graph_media_type]
         elif form == "results":
@@ -262,7 +279,7 @@ class RemoteSparqlStore:
         if plan_query(text).is_update:
             raise UpdateRefused(UPDATE_REFUSED)
         try:
-            answer = self._parser.query(text, base_iri=base_iri)
+            answer = self._parser.query(text, base_iri=base_iri, prefixes=QUERY_PREFIXES)
         except SyntaxError as error:
             raise QuerySyntaxError(syntax_message(str(error), text)) from None
         except (ValueError, RuntimeError, OSError):

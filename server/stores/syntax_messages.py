@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 
-from graph.namespaces import PREFIXES
+from graph.namespaces import QUERY_PREFIXES
 
 _POSITION = re.compile(r"^error at (\d+):(\d+):\s*")
 # A prefixed name's prefix, read backwards from where the parser stopped.
@@ -68,7 +68,8 @@ def _undeclared(query: str) -> tuple[str, int, int] | None:
     """The first prefixed name whose prefix no PREFIX declares: (prefix, line, column)."""
     plain = _OPAQUE.sub(lambda match: " " * len(match.group()), query)
     declarations = list(_DECLARATION.finditer(plain))
-    declared = {match.group(1) or "" for match in declarations}
+    # The service's default prefixes are declared for every query (server/stores/default_prefixes).
+    declared = {match.group(1) or "" for match in declarations} | set(QUERY_PREFIXES)
     # The names in the declarations themselves are not uses.
     skipped = {match.end() - 1 for match in declarations}
     for match in _PNAME.finditer(plain):
@@ -83,7 +84,7 @@ def _undeclared(query: str) -> tuple[str, int, int] | None:
 
 
 def _prefix_message(prefix: str, line: int, column: int) -> str:
-    namespace = PREFIXES.get(prefix)
+    namespace = QUERY_PREFIXES.get(prefix)
     where = f"<{namespace}>" if namespace is not None else "<…>"
     return (
         f"SPARQL syntax error at line {line}, column {column}: prefix {prefix}: is not "

@@ -121,6 +121,17 @@ def page(browser: Browser, tmp_path: Path) -> Iterator[Page]:
     context.close()
 
 
+@pytest.fixture()
+def plain_page(browser: Browser) -> Iterator[Page]:
+    """A tab with JavaScript off: /sparql's plain form (with it on, YASGUI takes the form's
+    place: tests/browser/test_query_editor_browser.py)."""
+    context = browser.new_context(accept_downloads=True, locale="en-US", java_script_enabled=False)
+    tab = context.new_page()
+    tab.set_default_timeout(30_000)
+    yield tab
+    context.close()
+
+
 def shoot(page: Page, name: str) -> None:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
@@ -171,8 +182,9 @@ def test_switch_language(real_server: Server, page: Page) -> None:
 
 
 def test_example_query_result_link_and_csv_download(
-    real_server: Server, page: Page, tmp_path: Path
+    real_server: Server, plain_page: Page, tmp_path: Path
 ) -> None:
+    page = plain_page
     page.goto(real_server.url + "/sparql?lang=en")
     examples = page.locator("nav.examples a.example")
     assert examples.count() > 0, "the query UI offers no example queries"
@@ -204,7 +216,8 @@ def test_example_query_result_link_and_csv_download(
     assert page.locator("p.iri code").inner_text().startswith("https://w3id.org/dcdr/id/")
 
 
-def test_query_error_shows_line_and_column(real_server: Server, page: Page) -> None:
+def test_query_error_shows_line_and_column(real_server: Server, plain_page: Page) -> None:
+    page = plain_page
     page.goto(real_server.url + "/sparql?lang=en")
     page.fill("#query", "SELECT * WHERE {\n  ?s ?p\n}")
     page.click("#run-query")
