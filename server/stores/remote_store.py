@@ -43,6 +43,14 @@ from server.stores.store import (
     UpdateRefused,
     syntax_message,
 )
+from server.stores.store_answers import (
+    TailKeeper,
+    broken_answer,
+    check_complete,
+    error_excerpt,
+    raise_if_interrupted,
+)
+from server.stores.store_credentials import StoreAuth, split_credentials
 
 UnionMode = Literal["explicit", "native", "oxigraph"]
 UNION_MODES: tuple[UnionMode, ...] = ("explicit", "native", "oxigraph")
@@ -105,8 +113,8 @@ class RemoteSparqlStore:
         self._version = version
         self._lock = threading.RLock()
         self._session = session or requests.Session()
-        if auth is not None:
-            self._session.auth = auth
+        if auth is not None:  # digest or basic, as the store asks (store_credentials.py)
+            self._session.auth = StoreAuth(*auth)
         # Never holds data: it only parses (see `_form`).
         self._parser = ox.Store()
 
@@ -122,6 +130,7 @@ class RemoteSparqlStore:
         if not setting.startswith("sparql:"):
             raise ValueError(f"DCDR_STORE must be 'embedded' or 'sparql:URL', got {setting!r}")
         url, _, fragment = setting.removeprefix("sparql:").partition("#")
+        url, credentials = split_credentials(url)  # the app's read-only account, if any
         options: dict[str, str] = {}
         for part in filter(None, fragment.split("&")):
             key, _, value = part.partition("=")
@@ -138,6 +147,7 @@ class RemoteSparqlStore:
             union=union,
             timeout_param=options.get("timeout-param"),
             max_rows=max_rows,
+            auth=credentials,
         )
 
     # -- QueryStore ----------------------------------------------------------------------
@@ -209,14 +219,16 @@ class RemoteSparqlStore:
         response = self._open(params, asked, timeout)
         with response:
             if response.status_code >= 400:
-                body = response.raw.read(_ERROR_EXCERPT, decode_content=True)
-                self._raise_for_status(response.status_code, body)
+                response.raw.decode_content = True
+                self._raise_for_status(response.status_code, error_excerpt(response.raw, deadline))
+            raise_if_interrupted(response.headers, timeout)  # store_answers.py
             answered = _base_media_type(response.headers.get("Content-Type")) or asked
             answered_format = ox.QueryResultsFormat.from_media_type(answered)
             if answered_format is None or answered_format == ox.QueryResultsFormat.CSV:
                 raise StoreUnavailable(f"the remote store answered {answered}, not {asked}")
             response.raw.decode_content = True
-            reader = io.BufferedReader(DeadlineReader(response.raw, deadline), _CHUNK)
+            kept = TailKeeper(DeadlineReader(response.raw, deadline))
+            reader = io.BufferedReader(kept, _CHUNK)
             try:
                 body, count, truncated = capped_stream(
                     reader, answered_format, wanted_format, limit
@@ -225,9 +237,9 @@ class RemoteSparqlStore:
                 raise QueryTimeout(f"query ran past {timeout:g} s on the remote store") from error
             except OSError as error:
                 raise StoreUnavailable(str(error)) from None
-            except (SyntaxError, ValueError) as error:
-                message = f"the remote store sent unreadable {answered}: {error}"
-                raise StoreUnavailable(message) from None
+            except (SyntaxError, ValueError):
+                # A store that ran out of time says so at the end of a 200 (store_answers.py).
+                raise broken_answer(kept.tail, timeout, answered) from None
         return QueryResult(body, wanted, count=count, truncated=truncated)
 
     def graphs(self) -> tuple[str, ...]:
@@ -292,6 +304,7 @@ class RemoteSparqlStore:
         deadline = time.monotonic() + timeout
         response = self._open(params, media_type, timeout)
         with response:
+            raise_if_interrupted(response.headers, timeout)  # store_answers.py
             chunks: list[bytes] = []
             try:
                 for chunk in response.iter_content(_CHUNK):
@@ -304,8 +317,10 @@ class RemoteSparqlStore:
             except requests.RequestException as error:
                 raise StoreUnavailable(f"remote store {self.endpoint_url} broke off") from error
             body = b"".join(chunks)
-            self._raise_for_status(response.status_code, body)
-            return body, _base_media_type(response.headers.get("Content-Type"))
+            self._raise_for_status(response.status_code, _head_and_tail(body))
+            answered = _base_media_type(response.headers.get("Content-Type"))
+            check_complete(body, answered, timeout)  # a 200 may end in an error: store_answers.py
+            return body, answered
 
     def _open(
         self, params: list[tuple[str, str]], media_type: str, timeout: float
@@ -329,7 +344,8 @@ class RemoteSparqlStore:
     def _raise_for_status(self, status: int, body: bytes) -> None:
         if status < 400:
             return
-        message = body[:_ERROR_EXCERPT].decode("utf-8", "replace").strip()
+        # Callers pass the beginning and the end of a long body (`_head_and_tail`).
+        message = body[: 2 * _ERROR_EXCERPT].decode("utf-8", "replace").strip()
         if status in (408, 504) or (status >= 500 and _TIMEOUT_WORDS.search(message)):
             raise QueryTimeout(f"the remote store stopped the query: {message}")
         if status == 400:
@@ -360,6 +376,12 @@ class RemoteSparqlStore:
             body = json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode()
             return QueryResult(body, SELECT_JSON, count=self.max_rows, truncated=True)
         return QueryResult(body=body, media_type=SELECT_JSON, count=len(rows))
+
+
+def _head_and_tail(body: bytes) -> bytes:
+    # Virtuoso writes its error after the rows it streamed (server/stores/store_answers.py).
+    half = _ERROR_EXCERPT // 2
+    return body if len(body) <= _ERROR_EXCERPT else body[:half] + b" ... " + body[-half:]
 
 
 def _convert(body: bytes, answered: str, wanted: str) -> bytes:
