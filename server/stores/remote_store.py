@@ -27,6 +27,7 @@ import pyoxigraph as ox
 import requests
 
 from graph.namespaces import GRAPH
+from server.stores.base_declaration import declares_absolute_base
 from server.stores.query_analysis import plan_query
 from server.stores.row_cap import DeadlineReader, capped_stream
 from server.stores.sealing import dataset_parameters, sealed_query, within_project
@@ -185,7 +186,7 @@ class RemoteSparqlStore:
         accepted = [_base_media_type(t) for t in accepted if t]
         if not accepted:
             raise NotAcceptable("no acceptable media type for this kind of query")
-        if base_iri and plan_query(text).relative_iris:
+        if base_iri and plan_query(text).relative_iris and not declares_absolute_base(text):
             # The protocol has no base parameter: the remote store would resolve against its
             # own address. On the first line, so that only that line's columns move (and the
             # text was parsed here first, so the remote store reports no syntax errors).
