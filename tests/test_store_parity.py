@@ -148,7 +148,7 @@ def test_a_query_past_its_limit_is_a_503_never_kept(apps: dict[str, Flask], stor
     for answer in answers:
         assert answer.status_code == 503
         assert answer.mimetype == PROBLEM_JSON
-        assert "ran past" in answer.json["detail"]  # type: ignore[index]
+        assert answer.json["reason"] == "timeout"  # type: ignore[index]
         assert "ETag" not in answer.headers
         assert "public" not in answer.headers.get("Cache-Control", "")
 
@@ -219,3 +219,20 @@ def test_virtuosos_default_password_is_gone(virtuoso: store_recipes.SealedStore)
         timeout=30,
     )
     assert answer.status_code == 401
+
+
+def test_a_store_that_is_down_is_a_503_saying_so(real_dist: Path) -> None:
+    from tests.server_fixtures import free_port
+
+    app = _app(real_dist, f"sparql:http://127.0.0.1:{free_port()}/query")
+    answer = app.test_client().get("/sparql", query_string={"query": "ASK {}"})
+    assert (answer.status_code, answer.json["reason"]) == (503, "store_unavailable")  # type: ignore[index]
+
+
+def test_a_store_that_answers_an_error_is_a_503_saying_so(
+    real_dist: Path, virtuoso: store_recipes.SealedStore
+) -> None:
+    """Virtuoso refuses the default password, which the sealed recipe changed."""
+    wrong = virtuoso.setting.replace(f"{store_recipes.READER}:", f"{store_recipes.READER}:x", 1)
+    answer = _app(real_dist, wrong).test_client().get("/sparql", query_string={"query": "ASK {}"})
+    assert (answer.status_code, answer.json["reason"]) == (503, "store_error")  # type: ignore[index]
