@@ -236,3 +236,20 @@ def test_a_store_that_answers_an_error_is_a_503_saying_so(
     wrong = virtuoso.setting.replace(f"{store_recipes.READER}:", f"{store_recipes.READER}:x", 1)
     answer = _app(real_dist, wrong).test_client().get("/sparql", query_string={"query": "ASK {}"})
     assert (answer.status_code, answer.json["reason"]) == (503, "store_error")  # type: ignore[index]
+
+
+def test_tsv_answers_through_virtuoso(apps: dict[str, Flask]) -> None:
+    """Virtuoso 7.2.5 writes TSV's header as `"s"`, which no TSV reader takes: the app asks
+    it for JSON and writes the TSV itself."""
+    answer = (
+        apps["virtuoso"]
+        .test_client()
+        .get(
+            "/sparql",
+            query_string={
+                "query": "SELECT ?s WHERE { ?s a <https://w3id.org/dcdr/ontology#Report> }"
+            },
+            headers={"Accept": "text/tab-separated-values"},
+        )
+    )
+    assert (answer.status_code, answer.data.splitlines()[0]) == (200, b"?s")

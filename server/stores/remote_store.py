@@ -14,7 +14,6 @@ told otherwise, is to name the dataset's graphs in the request (`default-graph-u
 
 from __future__ import annotations
 
-import hashlib
 import io
 import json
 import re
@@ -28,6 +27,7 @@ import requests
 
 from graph.namespaces import GRAPH
 from server.stores.base_declaration import declares_absolute_base
+from server.stores.content_fingerprint import content_fingerprint
 from server.stores.query_analysis import plan_query
 from server.stores.row_cap import DeadlineReader, capped_stream
 from server.stores.sealing import dataset_parameters, sealed_query, within_project
@@ -214,8 +214,10 @@ class RemoteSparqlStore:
         wanted_format = ox.QueryResultsFormat.from_media_type(wanted)
         if wanted_format is None:
             raise NotAcceptable(f"no SPARQL results format is written as {wanted}")
-        # Asked in a format pyoxigraph parses as it arrives (CSV cannot be read back).
-        asked = wanted if wanted_format != ox.QueryResultsFormat.CSV else SELECT_JSON
+        # Asked in a format pyoxigraph parses as it arrives (CSV cannot be read back; Virtuoso
+        # 7.2.5 writes TSV's header as `"n"`, not `?n`, which no TSV reader takes).
+        tables = (ox.QueryResultsFormat.CSV, ox.QueryResultsFormat.TSV)
+        asked = wanted if wanted_format not in tables else SELECT_JSON
         deadline = time.monotonic() + timeout
         response = self._open(params, asked, timeout)
         with response:
@@ -258,13 +260,10 @@ class RemoteSparqlStore:
         return tuple(g for g in found if g.startswith(str(GRAPH)))
 
     def _fingerprint(self) -> str:
-        counts = []
-        for graph in self.graphs():
-            text = f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH <{graph}> {{ ?s ?p ?o }} }}"
-            body, _ = self._post([("query", text)], SELECT_JSON, 60.0)
-            counts.append(f"{graph} {json.loads(body)['results']['bindings'][0]['n']['value']}")
-        digest = hashlib.sha256("\n".join(counts).encode()).hexdigest()
-        return "remote-" + digest[:16]
+        # The content itself, not only its size: server/stores/content_fingerprint.py.
+        return content_fingerprint(
+            self.graphs(), lambda text, accept, limit: self._post([("query", text)], accept, limit)
+        )
 
     def _form(self, text: str, base_iri: str | None = None) -> str:
         """ "results" (SELECT/ASK), "graph" (CONSTRUCT/DESCRIBE) or "" when unknown.
