@@ -253,3 +253,30 @@ def test_tsv_answers_through_virtuoso(apps: dict[str, Flask]) -> None:
         )
     )
     assert (answer.status_code, answer.data.splitlines()[0]) == (200, b"?s")
+
+
+def test_the_served_answer_past_its_limit_is_never_replayed(
+    real_dist: Path, virtuoso: store_recipes.SealedStore
+) -> None:
+    """Through `dcdr serve` (granian and its replay cache), the same GET twice."""
+    from tests.server_fixtures import ServerProcess
+
+    env = {
+        "DCDR_STORE": virtuoso.setting,
+        "DCDR_STORE_VERSION": dist_version(real_dist),
+        "DCDR_TIMEOUT": str(TIMEOUT_S),
+        "DCDR_WORKERS": "1",
+    }
+    server = ServerProcess(real_dist, env)
+    try:
+        server.wait_ready()
+        answers = [
+            requests.get(f"{server.url}/sparql", params={"query": ENDLESS}, timeout=30)
+            for _ in range(2)
+        ]
+    finally:
+        server.stop()
+    assert [(a.status_code, a.json()["reason"], "ETag" in a.headers) for a in answers] == [
+        (503, "timeout", False),
+        (503, "timeout", False),
+    ]
