@@ -24,6 +24,7 @@ import pyoxigraph as ox
 import requests
 from requests.auth import AuthBase, HTTPBasicAuth, HTTPDigestAuth
 
+from graph.graph_documents import turtle_document
 from graph.paths import dist_dir
 from server.stores.remote_store import SELECT_JSON, RemoteSparqlStore
 from server.stores.store import DatasetSpec, StoreError
@@ -125,7 +126,7 @@ class _Writer:
             self.auth = HTTPDigestAuth(*auth) if digest else HTTPBasicAuth(*auth)
 
     def send(self, method: str, graph: str, triples: Sequence[ox.Triple]) -> None:
-        body = bytes(ox.serialize(list(triples), format=ox.RdfFormat.N_TRIPLES) or b"")
+        body = turtle_document(triples)  # integers kept integers in Virtuoso
         response = self._request(method, graph, body)
         if response.status_code == 401 and isinstance(self.auth, HTTPBasicAuth):
             # Virtuoso wants digest and, offered basic, answers 401 without a challenge.

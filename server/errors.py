@@ -40,8 +40,9 @@ def render_error(error: HTTPException) -> Response:
             mimetype="text/html",
         )
     else:
+        reason = getattr(error, "problem_reason", None)  # set on a store's failure (503)
         response = Response(
-            problem_body(status, title, message), status=status, mimetype=PROBLEM_JSON
+            problem_body(status, title, message, reason), status=status, mimetype=PROBLEM_JSON
         )
     for name, value in error.get_headers():
         if name in _KEPT_HEADERS:

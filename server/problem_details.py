@@ -13,7 +13,7 @@ import json
 PROBLEM_JSON = "application/problem+json"
 
 
-def problem_body(status: int, title: str, detail: str) -> bytes:
+def problem_body(status: int, title: str, detail: str, reason: str | None = None) -> bytes:
     document = {
         "type": "about:blank",
         "title": title,
@@ -21,4 +21,8 @@ def problem_body(status: int, title: str, detail: str) -> bytes:
         "detail": detail,
         "message": detail,
     }
+    if reason is not None:
+        # Why a store could not answer, in the words of the `query_failed` log line:
+        # `timeout`, `store_unavailable` or `store_error` (an extension member, §3.2).
+        document["reason"] = reason
     return json.dumps(document, ensure_ascii=False).encode("utf-8")

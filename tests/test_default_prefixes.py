@@ -133,10 +133,18 @@ def test_the_service_description_declares_the_default_prefixes(client: FlaskClie
 
 def test_declarations_go_on_the_first_line_only() -> None:
     text = "SELECT * {\n ?s rdfs:label ?l ; dcdr:x _:b FILTER(?l != 'owl:x') } # skos:y"
-    sent, shift = declare_defaults(text, QUERY_PREFIXES)
+    sent, shift, line = declare_defaults(text, QUERY_PREFIXES)
+    assert line == 1
     assert sent.splitlines()[1:] == text.splitlines()[1:]
     assert sent.count("PREFIX") == 2 and "owl:" not in sent[:shift] and "skos" not in sent[:shift]
     assert shift_back(f"error at 1:{shift + 5}: x", shift) == "error at 1:5: x"
+
+
+def test_defaults_after_a_leading_base_keep_virtuoso_reading_the_prologue() -> None:
+    """Virtuoso 7 rejects a BASE after a PREFIX, and every example query opens with BASE."""
+    text = "# title\nBASE <https://w3id.org/dcdr/id/>\nSELECT * { ?s rdfs:label ?l }"
+    sent, _, line = declare_defaults(text, QUERY_PREFIXES)
+    assert (sent.index("BASE") < sent.index("PREFIX"), line) == (True, 2)
 
 
 def test_the_servers_direct_get_path_knows_the_defaults_too(sparql_url: str) -> None:

@@ -141,10 +141,12 @@ def dist(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def published(dist: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """Base URL of an Oxigraph server holding the fixture dist."""
-    with oxigraph_server(tmp_path_factory.mktemp("oxigraph")) as base:
-        publish(dist, f"{base}/store")
-        yield base
+    """Base URL of an Oxigraph server holding the fixture dist, started by the read-only recipe
+    of docs/deploy.md (tests/store_recipes.py): these tests only read."""
+    from tests import store_recipes
+
+    with store_recipes.oxigraph_read_only(dist, tmp_path_factory.mktemp("oxigraph")) as sealed:
+        yield sealed.query_url.removesuffix("/query")
 
 
 @pytest.fixture(scope="module")

@@ -9,9 +9,7 @@ import csv
 import io
 import os
 import shutil
-import sys
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from flask import Flask
@@ -95,14 +93,11 @@ def virtuoso_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
         if os.environ.get("CI") == "true":
             pytest.fail("virtuoso-opensource must be installed in CI (.ci/system-deps)")
         pytest.skip("virtuoso-opensource is not installed (apt-get install virtuoso-opensource)")
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
-    try:
-        import peers  # bench/peers.py: the Virtuoso recipe shared with the benchmarks
-    finally:
-        sys.path.pop(0)
+    from tests import store_recipes  # the sealed recipe of docs/deploy.md: a read-only user
+
     dist = remote.write_dist(tmp_path_factory.mktemp("dist"), remote.fixture_dataset())
-    with peers.virtuoso(tmp_path_factory.mktemp("virtuoso"), dist) as server:
-        settings = {"store": "sparql:" + server.sparql_url, "store_version": "v1"}
+    with store_recipes.virtuoso_read_only(dist, tmp_path_factory.mktemp("virtuoso")) as server:
+        settings = {"store": server.setting, "store_version": "v1"}
         yield create_app({**settings, "access_log": False})
 
 

@@ -21,6 +21,7 @@ from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import ServiceUnavailable, TooManyRequests
 from werkzeug.utils import get_content_type
 
+from server import structured_log
 from server.accesslog import note_query
 from server.config import Settings
 from server.protocol import negotiation
@@ -39,6 +40,7 @@ from server.stores.store import (
     QuerySyntaxError,
     QueryTimeout,
     StoreError,
+    StoreFailed,
     StoreUnavailable,
     UpdateRefused,
     analyze_query,
@@ -363,13 +365,23 @@ def _describe_service(svc: Service, format_name: str | None) -> Response:
     return _answer_headers(Response(body, mimetype=media), key, svc.settings)
 
 
+class StoreFailure(ServiceUnavailable):
+    """A 503 whose problem details say why the store did not answer (`reason`)."""
+
+    def __init__(self, message: str, retry_after: int, reason: str) -> None:
+        super().__init__(message, retry_after=retry_after)
+        self.problem_reason = reason
+
+
 def _store_failure(error: StoreError, timeout: float) -> NoReturn:
     """Answers a store's refusal or failure with its HTTP status."""
     if isinstance(error, QueryTimeout):
         message, retry_after = timeout_refusal(error, timeout)
-        raise ServiceUnavailable(message, retry_after=retry_after)
+        raise StoreFailure(message, retry_after, structured_log.TIMEOUT)
+    if isinstance(error, StoreFailed):
+        raise StoreFailure(str(error), 1, structured_log.STORE_ERROR)
     if isinstance(error, StoreUnavailable):
-        raise ServiceUnavailable(str(error), retry_after=1)
+        raise StoreFailure(str(error), 1, structured_log.STORE_UNAVAILABLE)
     if isinstance(error, NotAcceptable):
         abort(406, str(error))
     abort(400, str(error))

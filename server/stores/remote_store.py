@@ -14,7 +14,6 @@ told otherwise, is to name the dataset's graphs in the request (`default-graph-u
 
 from __future__ import annotations
 
-import hashlib
 import io
 import json
 import re
@@ -27,6 +26,8 @@ import pyoxigraph as ox
 import requests
 
 from graph.namespaces import GRAPH, QUERY_PREFIXES
+from server.stores.base_declaration import declares_absolute_base
+from server.stores.content_fingerprint import content_fingerprint
 from server.stores.default_prefixes import declare_defaults, shift_back
 from server.stores.query_analysis import plan_query
 from server.stores.row_cap import DeadlineReader, capped_stream
@@ -44,6 +45,14 @@ from server.stores.store import (
     UpdateRefused,
     syntax_message,
 )
+from server.stores.store_answers import (
+    TailKeeper,
+    broken_answer,
+    check_complete,
+    error_excerpt,
+    raise_if_interrupted,
+)
+from server.stores.store_credentials import StoreAuth, split_credentials
 
 UnionMode = Literal["explicit", "native", "oxigraph"]
 UNION_MODES: tuple[UnionMode, ...] = ("explicit", "native", "oxigraph")
@@ -106,8 +115,8 @@ class RemoteSparqlStore:
         self._version = version
         self._lock = threading.RLock()
         self._session = session or requests.Session()
-        if auth is not None:
-            self._session.auth = auth
+        if auth is not None:  # digest or basic, as the store asks (store_credentials.py)
+            self._session.auth = StoreAuth(*auth)
         # Never holds data: it only parses (see `_form`).
         self._parser = ox.Store()
 
@@ -123,6 +132,7 @@ class RemoteSparqlStore:
         if not setting.startswith("sparql:"):
             raise ValueError(f"DCDR_STORE must be 'embedded' or 'sparql:URL', got {setting!r}")
         url, _, fragment = setting.removeprefix("sparql:").partition("#")
+        url, credentials = split_credentials(url)  # the app's read-only account, if any
         options: dict[str, str] = {}
         for part in filter(None, fragment.split("&")):
             key, _, value = part.partition("=")
@@ -139,6 +149,7 @@ class RemoteSparqlStore:
             union=union,
             timeout_param=options.get("timeout-param"),
             max_rows=max_rows,
+            auth=credentials,
         )
 
     # -- QueryStore ----------------------------------------------------------------------
@@ -167,11 +178,14 @@ class RemoteSparqlStore:
         base_iri: str | None = None,
     ) -> QueryResult:
         form = self._form(text, base_iri)
-        text, shift = declare_defaults(text, QUERY_PREFIXES)
+        declared = declare_defaults(text, QUERY_PREFIXES)
         try:
-            return self._query(text, form, dataset, media_type, timeout, graph_media_type, base_iri)
+            return self._query(
+                declared.text, form, dataset, media_type, timeout, graph_media_type, base_iri
+            )
         except QuerySyntaxError as error:
-            raise QuerySyntaxError(shift_back(str(error), shift)) from None
+            message = shift_back(str(error), declared.shift, declared.line)
+            raise QuerySyntaxError(message) from None
 
     def _query(
         self,
@@ -192,7 +206,7 @@ class RemoteSparqlStore:
         accepted = [_base_media_type(t) for t in accepted if t]
         if not accepted:
             raise NotAcceptable("no acceptable media type for this kind of query")
-        if base_iri and plan_query(text).relative_iris:
+        if base_iri and plan_query(text).relative_iris and not declares_absolute_base(text):
             # The protocol has no base parameter: the remote store would resolve against its
             # own address. On the first line, so that only that line's columns move (and the
             # text was parsed here first, so the remote store reports no syntax errors).
@@ -220,20 +234,24 @@ class RemoteSparqlStore:
         wanted_format = ox.QueryResultsFormat.from_media_type(wanted)
         if wanted_format is None:
             raise NotAcceptable(f"no SPARQL results format is written as {wanted}")
-        # Asked in a format pyoxigraph parses as it arrives (CSV cannot be read back).
-        asked = wanted if wanted_format != ox.QueryResultsFormat.CSV else SELECT_JSON
+        # Asked in a format pyoxigraph parses as it arrives (CSV cannot be read back; Virtuoso
+        # 7.2.5 writes TSV's header as `"n"`, not `?n`, which no TSV reader takes).
+        tables = (ox.QueryResultsFormat.CSV, ox.QueryResultsFormat.TSV)
+        asked = wanted if wanted_format not in tables else SELECT_JSON
         deadline = time.monotonic() + timeout
         response = self._open(params, asked, timeout)
         with response:
             if response.status_code >= 400:
-                body = response.raw.read(_ERROR_EXCERPT, decode_content=True)
-                self._raise_for_status(response.status_code, body)
+                response.raw.decode_content = True
+                self._raise_for_status(response.status_code, error_excerpt(response.raw, deadline))
+            raise_if_interrupted(response.headers, timeout)  # store_answers.py
             answered = _base_media_type(response.headers.get("Content-Type")) or asked
             answered_format = ox.QueryResultsFormat.from_media_type(answered)
             if answered_format is None or answered_format == ox.QueryResultsFormat.CSV:
                 raise StoreUnavailable(f"the remote store answered {answered}, not {asked}")
             response.raw.decode_content = True
-            reader = io.BufferedReader(DeadlineReader(response.raw, deadline), _CHUNK)
+            kept = TailKeeper(DeadlineReader(response.raw, deadline))
+            reader = io.BufferedReader(kept, _CHUNK)
             try:
                 body, count, truncated = capped_stream(
                     reader, answered_format, wanted_format, limit
@@ -242,9 +260,9 @@ class RemoteSparqlStore:
                 raise QueryTimeout(f"query ran past {timeout:g} s on the remote store") from error
             except OSError as error:
                 raise StoreUnavailable(str(error)) from None
-            except (SyntaxError, ValueError) as error:
-                message = f"the remote store sent unreadable {answered}: {error}"
-                raise StoreUnavailable(message) from None
+            except (SyntaxError, ValueError):
+                # A store that ran out of time says so at the end of a 200 (store_answers.py).
+                raise broken_answer(kept.tail, timeout, answered) from None
         return QueryResult(body, wanted, count=count, truncated=truncated)
 
     def graphs(self) -> tuple[str, ...]:
@@ -262,13 +280,10 @@ class RemoteSparqlStore:
         return tuple(g for g in found if g.startswith(str(GRAPH)))
 
     def _fingerprint(self) -> str:
-        counts = []
-        for graph in self.graphs():
-            text = f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH <{graph}> {{ ?s ?p ?o }} }}"
-            body, _ = self._post([("query", text)], SELECT_JSON, 60.0)
-            counts.append(f"{graph} {json.loads(body)['results']['bindings'][0]['n']['value']}")
-        digest = hashlib.sha256("\n".join(counts).encode()).hexdigest()
-        return "remote-" + digest[:16]
+        # The content itself, not only its size: server/stores/content_fingerprint.py.
+        return content_fingerprint(
+            self.graphs(), lambda text, accept, limit: self._post([("query", text)], accept, limit)
+        )
 
     def _form(self, text: str, base_iri: str | None = None) -> str:
         """ "results" (SELECT/ASK), "graph" (CONSTRUCT/DESCRIBE) or "" when unknown.
@@ -309,6 +324,7 @@ class RemoteSparqlStore:
         deadline = time.monotonic() + timeout
         response = self._open(params, media_type, timeout)
         with response:
+            raise_if_interrupted(response.headers, timeout)  # store_answers.py
             chunks: list[bytes] = []
             try:
                 for chunk in response.iter_content(_CHUNK):
@@ -321,8 +337,10 @@ class RemoteSparqlStore:
             except requests.RequestException as error:
                 raise StoreUnavailable(f"remote store {self.endpoint_url} broke off") from error
             body = b"".join(chunks)
-            self._raise_for_status(response.status_code, body)
-            return body, _base_media_type(response.headers.get("Content-Type"))
+            self._raise_for_status(response.status_code, _head_and_tail(body))
+            answered = _base_media_type(response.headers.get("Content-Type"))
+            check_complete(body, answered, timeout)  # a 200 may end in an error: store_answers.py
+            return body, answered
 
     def _open(
         self, params: list[tuple[str, str]], media_type: str, timeout: float
@@ -346,7 +364,8 @@ class RemoteSparqlStore:
     def _raise_for_status(self, status: int, body: bytes) -> None:
         if status < 400:
             return
-        message = body[:_ERROR_EXCERPT].decode("utf-8", "replace").strip()
+        # Callers pass the beginning and the end of a long body (`_head_and_tail`).
+        message = body[: 2 * _ERROR_EXCERPT].decode("utf-8", "replace").strip()
         if status in (408, 504) or (status >= 500 and _TIMEOUT_WORDS.search(message)):
             raise QueryTimeout(f"the remote store stopped the query: {message}")
         if status == 400:
@@ -377,6 +396,12 @@ class RemoteSparqlStore:
             body = json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode()
             return QueryResult(body, SELECT_JSON, count=self.max_rows, truncated=True)
         return QueryResult(body=body, media_type=SELECT_JSON, count=len(rows))
+
+
+def _head_and_tail(body: bytes) -> bytes:
+    # Virtuoso writes its error after the rows it streamed (server/stores/store_answers.py).
+    half = _ERROR_EXCERPT // 2
+    return body if len(body) <= _ERROR_EXCERPT else body[:half] + b" ... " + body[-half:]
 
 
 def _convert(body: bytes, answered: str, wanted: str) -> bytes:
