@@ -2,6 +2,10 @@
 
 Label search covers the Chinese and English names of everything in the graph.
 
+The search text is also looked for in its other forms (traditional characters folded to
+simplified, other English spellings: `text_search.forms`), and in English definitions, which
+rank after every name.
+
 Chinese needs no word segmentation here: a substring test finds 法院 inside 杭州互联网法院.
 The store filters by substring; ranking happens here so that exact names come first, then names
 that start with the words searched, then the rest, shorter names before longer ones.
@@ -17,14 +21,15 @@ from rdflib import Literal, URIRef
 
 from graph.namespaces import DCDR, ONTOLOGY_IRI, OWL, RDF, RDFS, SKOS, graph_iri
 
-from . import i18n
+from . import i18n, text_search
 from .resources import Link, fetch_labels, kind_of, make_link, select, sparql_term
 
 MAX_QUERY_LENGTH = 200
 MAX_RESULTS = 100
 # Candidate rows fetched before ranking; generous, because one entity has several labels.
 MAX_CANDIDATES = 2000
-EXACT, PREFIX, SUBSTRING = 0, 1, 2
+EXACT, PREFIX, SUBSTRING, DEFINITION = 0, 1, 2, 3
+MATCHES = ("exact", "prefix", "substring", "definition")
 
 
 @dataclass(frozen=True)
@@ -58,7 +63,7 @@ class Hit:
             "lang": self.lang,
             "kind": self.kind,
             "types": list(self.types),
-            "match": ("exact", "prefix", "substring")[self.rank],
+            "match": MATCHES[self.rank],
         }
 
 
@@ -81,13 +86,19 @@ def match_rank(query: str, label: str) -> int | None:
     return PREFIX if name.startswith(wanted) else SUBSTRING
 
 
-def rank(query: str, candidates: list[Candidate]) -> list[tuple[int, Candidate]]:
-    """The best label of each resource, ordered exact → prefix → substring, then shorter first."""
+def rank(
+    query: str | list[str], candidates: list[Candidate], definitions: frozenset[str] = frozenset()
+) -> list[tuple[int, Candidate]]:
+    """The best label of each resource, ordered exact → prefix → substring, then shorter first;
+    `query` may be several forms of one search text (the best form counts). Candidates whose
+    text is in `definitions` matched by their definition and come last."""
+    wanted = [query] if isinstance(query, str) else query
     best: dict[str, tuple[int, int, str, Candidate]] = {}
     for candidate in candidates:
-        where = match_rank(query, candidate.label)
-        if where is None:
+        found = [r for r in (match_rank(w, candidate.label) for w in wanted) if r is not None]
+        if not found:
             continue
+        where = DEFINITION if candidate.label in definitions else min(found)
         key = (where, len(candidate.label), candidate.label, candidate)
         current = best.get(candidate.iri)
         if current is None or key[:3] < current[:3]:
@@ -103,18 +114,24 @@ def search(query: str, lang: str, limit: int = MAX_RESULTS) -> list[Hit]:
         raise SearchInputError("empty search")
     if len(text) > MAX_QUERY_LENGTH:
         raise SearchInputError(f"search text longer than {MAX_QUERY_LENGTH} characters")
-    needle = sparql_term(Literal(text.lower()))
-    props = " ".join(sparql_term(p) for p in (RDFS.label, SKOS.prefLabel, SKOS.altLabel))
+    wanted = text_search.forms(text)
+    condition = text_search.contains_any("?label", wanted)
+    props = " ".join(
+        sparql_term(p) for p in (RDFS.label, SKOS.prefLabel, SKOS.altLabel, SKOS.definition)
+    )
     rows = select(
-        f"SELECT DISTINCT ?s ?label WHERE {{ VALUES ?p {{ {props} }} ?s ?p ?label . "
-        f"FILTER(isIRI(?s) && isLiteral(?label) && CONTAINS(LCASE(STR(?label)), {needle})) }} "
+        f"SELECT DISTINCT ?s ?p ?label WHERE {{ VALUES ?p {{ {props} }} ?s ?p ?label . "
+        f"FILTER(isIRI(?s) && isLiteral(?label) && ({condition})) }} "
         f"LIMIT {MAX_CANDIDATES}"
     )
     candidates = [
         Candidate(str(row["s"]), str(row["label"]), cast(Literal, row["label"]).language or "")
         for row in rows
     ]
-    ranked = rank(text, candidates)[:limit]
+    # English definitions are searched; Chinese definitions too, but a definition is never a
+    # name, so its matches rank after every name.
+    definitions = frozenset(str(row["label"]) for row in rows if row["p"] == SKOS.definition)
+    ranked = rank(wanted, candidates, definitions)[:limit]
     iris = [candidate.iri for _, candidate in ranked]
     types = _types(iris)
     labels = fetch_labels(iris + [t for ts in types.values() for t in ts])
@@ -138,6 +155,39 @@ def search(query: str, lang: str, limit: int = MAX_RESULTS) -> list[Hit]:
             )
         )
     return hits
+
+
+@dataclass
+class Answer:
+    """Everything a search finds: names, the report's sentences, and when nothing is found,
+    how often each of its words occurs in the report's text."""
+
+    hits: list[Hit]
+    sentences: list[text_search.SentenceHit]
+    occurrences: list[tuple[str, int]]
+
+    @property
+    def english_only(self) -> bool:
+        return not any(text_search.has_chinese(word) for word, _ in self.occurrences)
+
+    def as_json(self, query: str) -> dict[str, object]:
+        return {
+            "query": query,
+            "forms": text_search.forms(query),
+            "results": [hit.as_json() for hit in self.hits],
+            "sentences": [sentence.as_json() for sentence in self.sentences],
+            "occurrences": [{"word": w, "sentences": n} for w, n in self.occurrences],
+        }
+
+
+def search_everything(query: str, lang: str) -> Answer:
+    """Names and sentences; the words' occurrences in the text only when both find nothing."""
+    hits = search(query, lang)
+    sentences = text_search.sentences(text_search.forms(query), lang)
+    occurrences: list[tuple[str, int]] = []
+    if not hits and not sentences:
+        occurrences = text_search.occurrences(" ".join(query.split()).split(" "))
+    return Answer(hits, sentences, occurrences)
 
 
 def _types(iris: list[str]) -> dict[str, list[str]]:

@@ -262,19 +262,19 @@ def class_members(name: str) -> ResponseReturnValue:
 
 @bp.route("/search")
 def search_page() -> ResponseReturnValue:
-    """Label search; JSON for `?format=json` or an Accept that prefers it."""
+    """Names and the report's sentences; JSON for `?format=json` or an Accept that prefers it."""
     text = request.args.get("q", "")
     lang = i18n.current_language()
     wants_json = request.args.get("format") == "json" or (
         request.args.get("format") is None
         and request.accept_mimetypes.best_match([HTML, "application/json"]) == "application/json"
     )
-    hits: list[search.Hit] = []
+    answer = search.Answer([], [], [])
     problem = ""
     status = 200
     if text.strip():
         try:
-            hits = search.search(text, lang)
+            answer = search.search_everything(text, lang)
         except search.SearchInputError as error:
             problem, status = str(error), 400
     elif wants_json:
@@ -284,10 +284,10 @@ def search_page() -> ResponseReturnValue:
             # Problem details, as every other error (a browser asking ?format=json wants JSON).
             body = problem_body(status, "Bad Request", problem)
             return Response(body, status=status, mimetype=PROBLEM_JSON)
-        response = jsonify({"query": text, "results": [hit.as_json() for hit in hits]})
+        response = jsonify(answer.as_json(text))
         response.vary.add("Accept")
         return response
-    return _page("search.html", status=status, search_text=text, hits=hits, problem=problem)
+    return _page("search.html", status=status, search_text=text, answer=answer, problem=problem)
 
 
 # Flask's `search` endpoint name reads better in templates (`url_for('pages.search')`).
