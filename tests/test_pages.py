@@ -354,3 +354,15 @@ def test_service_description_link_works_from_a_browser(client: FlaskClient) -> N
     assert response.mimetype == "text/turtle"
     described = Graph().parse(data=response.data, format="turtle")
     assert (None, RDF.type, SD.Service) in described
+
+
+def test_class_list_shows_both_labels(client: FlaskClient) -> None:
+    tree = page(client, "/class/Agency?lang=en")
+    others = texts(tree, "span")
+    assert "最高人民法院" in others
+
+
+def test_home_class_list_shows_both_labels(client: FlaskClient) -> None:
+    tree = page(client, "/?lang=zh")
+    items = [text for text in texts(tree, "li") if "机构" in text]
+    assert any("agency" in text.lower() for text in items)

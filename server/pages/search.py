@@ -212,13 +212,15 @@ def _types(iris: list[str]) -> dict[str, list[str]]:
 # --- members of the ontology's classes -----------------------------------------------------
 
 
-def classes(lang: str) -> list[tuple[Link, str, int]]:
-    """The ontology's classes that have members: link, members page, member count."""
+def classes(lang: str) -> list[tuple[Link, str, int, str]]:
+    """The ontology's classes that have members: link, members page, member count, label in
+    the other language."""
     rows = select(
         f"SELECT ?c (COUNT(DISTINCT ?s) AS ?n) WHERE {{ ?s {sparql_term(RDF.type)} ?c . "
         f'FILTER(STRSTARTS(STR(?c), "{DCDR}")) }} GROUP BY ?c'
     )
     labels = fetch_labels(str(row["c"]) for row in rows)
+    other = i18n.ordered_languages(lang)[1]
     found = []
     for row in rows:
         iri = str(row["c"])
@@ -226,17 +228,28 @@ def classes(lang: str) -> list[tuple[Link, str, int]]:
         if not local or "/" in local:
             continue
         link = make_link(iri, labels, lang)
-        found.append((link, url_for("pages.class_members", name=local), int(str(row["n"]))))
+        second = labels.get(iri, {}).get(other, "")
+        members_href = url_for("pages.class_members", name=local)
+        found.append(
+            (link, members_href, int(str(row["n"])), "" if second == link.label else second)
+        )
     return sorted(found, key=lambda item: item[0].label)
 
 
-def class_members(cls: URIRef, lang: str) -> tuple[Link, list[Link]]:
-    """The class itself and every member (asserted or inferred), sorted by label."""
+def class_members(cls: URIRef, lang: str) -> tuple[Link, list[tuple[Link, str]]]:
+    """The class itself and every member (asserted or inferred), sorted by label, each with
+    its label in the other language ("" when it has none or the same one)."""
     rows = select(f"SELECT DISTINCT ?s WHERE {{ ?s {sparql_term(RDF.type)} {sparql_term(cls)} }}")
     members = [str(row["s"]) for row in rows if isinstance(row["s"], URIRef)]
     labels = fetch_labels([str(cls), *members])
-    links = [make_link(iri, labels, lang) for iri in members]
-    return make_link(str(cls), labels, lang), sorted(links, key=lambda link: (link.label, link.iri))
+    other = i18n.ordered_languages(lang)[1]
+    found = []
+    for iri in members:
+        link = make_link(iri, labels, lang)
+        second = labels.get(iri, {}).get(other, "")
+        found.append((link, "" if second == link.label else second))
+    ordered = sorted(found, key=lambda item: (item[0].label, item[0].iri))
+    return make_link(str(cls), labels, lang), ordered
 
 
 # --- the ontology's own terms ---------------------------------------------------------------

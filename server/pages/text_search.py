@@ -17,6 +17,7 @@ from rdflib import Literal
 
 from graph.namespaces import NIF, RDF
 
+from . import i18n
 from .figure_records import FigureRecord, load_records
 from .figures_pages import figure_title
 from .resources import Link, make_link, select, sparql_term
@@ -37,6 +38,7 @@ SPELLINGS = (
 )
 # -ise/-isation and -yse forms: organisation/organization, standardise/standardize, analyse.
 SUFFIXES = (("isation", "ization"), ("ise", "ize"), ("ised", "ized"), ("ising", "izing"))
+SENTENCE_SLUG = re.compile(r"/sentence/p4-s(\d+)-(\d+)$")
 CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 
 
@@ -148,8 +150,13 @@ def sentences(wanted: list[str], lang: str) -> list[SentenceHit]:
     for row in rows:
         iri = str(row["s"])
         if iri not in hits:
+            link = make_link(iri, {}, lang)
+            numbers = SENTENCE_SLUG.search(iri)
+            if numbers:
+                name = i18n.translate("fig.sentence_n", lang)
+                link = replace(link, label=name.format(section=numbers[1], n=int(numbers[2])))
             hits[iri] = SentenceHit(
-                sentence=make_link(iri, {}, lang),
+                sentence=link,
                 pieces=cut(str(row["text"]), wanted),
                 begin=int(str(row["begin"])),
             )

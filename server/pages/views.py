@@ -257,7 +257,8 @@ def class_members(name: str) -> ResponseReturnValue:
     cls, members = search.class_members(URIRef(str(DCDR) + name), lang)
     if not members and not resources.exists(URIRef(str(DCDR) + name)):
         abort(404, description=f"the ontology has no class dcdr:{name}")
-    return _page("class.html", cls=cls, members=members)
+    other_lang = i18n.ordered_languages(lang)[1]
+    return _page("class.html", cls=cls, members=members, other_lang=other_lang)
 
 
 @bp.route("/search")
