@@ -55,7 +55,7 @@ def bar_names(chart: Locator) -> list[str]:
 
 
 def search_from_header(page: Page, site: Server, text: str) -> None:
-    page.goto(site.url + "/?lang=en")
+    page.goto(site.url + "/search?lang=en")
     page.fill("header.site form.search input[name=q]", text)
     page.click("header.site form.search button[type=submit]")
     page.wait_for_url("**/search?**")
@@ -304,7 +304,6 @@ PHONE_PAGES = [
     "/",
     "/search?q=中国裁判文书网",
     "/search?q=执行",
-    "/search?q=量子计算",
     PLATFORM,
     "/figures",
     "/figures?q=省",
@@ -323,10 +322,10 @@ def test_10_phone_pages_fit(session_browser: Browser, site: Server) -> None:
     context = session_browser.new_context(viewport={"width": 390, "height": 844})
     page = context.new_page()
     try:
-        for lang in ("zh", "en"):
-            for path in PHONE_PAGES:
-                joiner = "&" if "?" in path else "?"
-                page.goto(f"{site.url}{path}{joiner}lang={lang}")
-                fits(page)
+        # In Chinese: the tasks above already check each of their pages at 390 px in English.
+        for path in PHONE_PAGES:
+            joiner = "&" if "?" in path else "?"
+            page.goto(f"{site.url}{path}{joiner}lang=zh")
+            fits(page)
     finally:
         context.close()
