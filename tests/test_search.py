@@ -148,3 +148,15 @@ def search_forms(text: str) -> set[str]:
 def test_highlight_cuts_every_hit() -> None:
     pieces = text_search.cut("法院和法院", ["法院"])
     assert pieces == [("法院", True), ("和", False), ("法院", True)]
+
+
+def test_several_words_find_a_sentence_holding_each(client: FlaskClient) -> None:
+    body = client.get("/search", query_string={"q": "法院 在线", "format": "json"}).get_json()
+    assert [hit["iri"] for hit in body["sentences"]] == [str(fx.SENTENCES[2])]
+    assert set(body["sentences"][0]["hits"]) == {"法院", "在线"}
+
+
+def test_several_words_find_a_name_holding_each(client: FlaskClient) -> None:
+    hits = found(client, "people court")
+    assert hits[0]["iri"] == str(fx.AGENCY)
+    assert hits[0]["match"] == "words"

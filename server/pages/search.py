@@ -28,8 +28,9 @@ MAX_QUERY_LENGTH = 200
 MAX_RESULTS = 100
 # Candidate rows fetched before ranking; generous, because one entity has several labels.
 MAX_CANDIDATES = 2000
-EXACT, PREFIX, SUBSTRING, DEFINITION = 0, 1, 2, 3
-MATCHES = ("exact", "prefix", "substring", "definition")
+EXACT, PREFIX, SUBSTRING, WORDS, DEFINITION = 0, 1, 2, 3, 4
+# WORDS: every word of a search of several words, not side by side (court + visits).
+MATCHES = ("exact", "prefix", "substring", "words", "definition")
 
 
 @dataclass(frozen=True)
@@ -63,8 +64,12 @@ class Hit:
             "lang": self.lang,
             "kind": self.kind,
             "types": list(self.types),
-            "match": MATCHES[self.rank],
+            "match": self.match,
         }
+
+    @property
+    def match(self) -> str:
+        return MATCHES[self.rank]
 
 
 class SearchInputError(ValueError):
@@ -86,16 +91,28 @@ def match_rank(query: str, label: str) -> int | None:
     return PREFIX if name.startswith(wanted) else SUBSTRING
 
 
+def has_every_word(words: list[list[str]], label: str) -> bool:
+    """Each word (given in its forms) occurs in `label`."""
+    name = normalize(label)
+    return len(words) > 1 and all(any(normalize(f) in name for f in forms) for forms in words)
+
+
 def rank(
-    query: str | list[str], candidates: list[Candidate], definitions: frozenset[str] = frozenset()
+    query: str | list[str],
+    candidates: list[Candidate],
+    definitions: frozenset[str] = frozenset(),
+    words: list[list[str]] | None = None,
 ) -> list[tuple[int, Candidate]]:
-    """The best label of each resource, ordered exact → prefix → substring, then shorter first;
-    `query` may be several forms of one search text (the best form counts). Candidates whose
-    text is in `definitions` matched by their definition and come last."""
+    """The best label of each resource, ordered exact → prefix → substring → every word, then
+    shorter first; `query` may be several forms of one search text (the best form counts), and
+    `words` the forms of each of its words. Candidates whose text is in `definitions` matched
+    by their definition and come last."""
     wanted = [query] if isinstance(query, str) else query
     best: dict[str, tuple[int, int, str, Candidate]] = {}
     for candidate in candidates:
         found = [r for r in (match_rank(w, candidate.label) for w in wanted) if r is not None]
+        if not found and words and has_every_word(words, candidate.label):
+            found = [WORDS]
         if not found:
             continue
         where = DEFINITION if candidate.label in definitions else min(found)
@@ -116,6 +133,10 @@ def search(query: str, lang: str, limit: int = MAX_RESULTS) -> list[Hit]:
         raise SearchInputError(f"search text longer than {MAX_QUERY_LENGTH} characters")
     wanted = text_search.forms(text)
     condition = text_search.contains_any("?label", wanted)
+    words = text_search.word_forms(text)
+    if words:
+        every = " && ".join(f"({text_search.contains_any('?label', w)})" for w in words)
+        condition = f"{condition} || ({every})"
     props = " ".join(
         sparql_term(p) for p in (RDFS.label, SKOS.prefLabel, SKOS.altLabel, SKOS.definition)
     )
@@ -131,7 +152,7 @@ def search(query: str, lang: str, limit: int = MAX_RESULTS) -> list[Hit]:
     # English definitions are searched; Chinese definitions too, but a definition is never a
     # name, so its matches rank after every name.
     definitions = frozenset(str(row["label"]) for row in rows if row["p"] == SKOS.definition)
-    ranked = rank(wanted, candidates, definitions)[:limit]
+    ranked = rank(wanted, candidates, definitions, words)[:limit]
     iris = [candidate.iri for _, candidate in ranked]
     types = _types(iris)
     labels = fetch_labels(iris + [t for ts in types.values() for t in ts])
@@ -165,6 +186,11 @@ class Answer:
     hits: list[Hit]
     sentences: list[text_search.SentenceHit]
     occurrences: list[tuple[str, int]]
+    forms: tuple[str, ...] = ()
+
+    def marked(self, text: str) -> list[tuple[str, bool]]:
+        """`text` cut around the search's hits, to mark them on the page."""
+        return text_search.cut(text, list(self.forms))
 
     @property
     def english_only(self) -> bool:
@@ -183,11 +209,14 @@ class Answer:
 def search_everything(query: str, lang: str) -> Answer:
     """Names and sentences; the words' occurrences in the text only when both find nothing."""
     hits = search(query, lang)
-    sentences = text_search.sentences(text_search.forms(query), lang)
+    forms = text_search.forms(query)
+    words = text_search.word_forms(query)
+    sentences = text_search.sentences(forms, lang, words)
+    marks = forms + [form for each in words for form in each]
     occurrences: list[tuple[str, int]] = []
     if not hits and not sentences:
         occurrences = text_search.occurrences(" ".join(query.split()).split(" "))
-    return Answer(hits, sentences, occurrences)
+    return Answer(hits, sentences, occurrences, tuple(marks))
 
 
 def _types(iris: list[str]) -> dict[str, list[str]]:

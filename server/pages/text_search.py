@@ -138,13 +138,26 @@ def cut(text: str, wanted: list[str]) -> list[tuple[str, bool]]:
     return pieces
 
 
-def sentences(wanted: list[str], lang: str) -> list[SentenceHit]:
-    """The report's sentences that contain one of `wanted`, in the report's order, each with
-    links to the figures it states."""
+def word_forms(text: str) -> list[list[str]]:
+    """The forms of each word of a search of several words; [] for a single word."""
+    words = " ".join(text.split()).split(" ")
+    return [forms(word) for word in words] if len(words) > 1 else []
+
+
+def sentences(
+    wanted: list[str], lang: str, words: list[list[str]] | None = None
+) -> list[SentenceHit]:
+    """The report's sentences that contain one of `wanted`, or every one of `words` (each in
+    one of its forms), in the report's order, each with links to the figures it states."""
+    condition = contains_any("?text", wanted)
+    if words:
+        every = " && ".join(f"({contains_any('?text', forms)})" for forms in words)
+        condition = f"{condition} || ({every})"
+    marks = wanted + [form for forms in words or [] for form in forms]
     rows = select(
         f"SELECT DISTINCT ?s ?text ?begin WHERE {{ ?s {sparql_term(RDF.type)} "
         f"{sparql_term(NIF.Sentence)} ; {sparql_term(NIF.anchorOf)} ?text ; "
-        f"{sparql_term(NIF.beginIndex)} ?begin . FILTER({contains_any('?text', wanted)}) }}"
+        f"{sparql_term(NIF.beginIndex)} ?begin . FILTER({condition}) }}"
     )
     hits: dict[str, SentenceHit] = {}
     for row in rows:
@@ -157,7 +170,7 @@ def sentences(wanted: list[str], lang: str) -> list[SentenceHit]:
                 link = replace(link, label=name.format(section=numbers[1], n=int(numbers[2])))
             hits[iri] = SentenceHit(
                 sentence=link,
-                pieces=cut(str(row["text"]), wanted),
+                pieces=cut(str(row["text"]), marks),
                 begin=int(str(row["begin"])),
             )
     ordered = sorted(hits.values(), key=lambda hit: hit.begin)[:MAX_SENTENCES]
