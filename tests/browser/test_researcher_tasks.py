@@ -229,6 +229,7 @@ def test_7_cite_a_figure(tab: Page, site: Server, tmp_path: Path) -> None:
     ("text", "first_href"),
     [
         ("裁判文書網", PLATFORM),  # traditional characters, folded to simplified
+        ("judgement", PLATFORM),
         ("judgment", PLATFORM),  # American spelling; the name says "Judgements"
         ("发改委", "/id/agency/ndrc"),  # a short form of the background graph
         ("最高法", "/id/agency/supreme-peoples-court"),
