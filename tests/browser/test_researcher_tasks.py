@@ -137,6 +137,7 @@ def test_4_compare_court_platform_visits(tab: Page, site: Server) -> None:
 
     # The broader metric shows narrower metrics too, but never two metrics in one chart.
     tab.goto(site.url + "/id/metric/visits?lang=en")
+    assert tab.locator(f"table.figures td.stated a[href='{VISITS}']").count() == 1
     for index in range(tab.locator("figure.chart").count()):
         chart = tab.locator("figure.chart").nth(index)
         bars = bar_names(chart)
