@@ -99,6 +99,20 @@ def test_metric_page_draws_a_chart_of_comparable_figures(client: FlaskClient) ->
     assert "53,000,000,000" in values and "31,900,000,000" in values
 
 
+def test_metric_page_lists_figures_of_narrower_metrics(client: FlaskClient) -> None:
+    tree = page(client, "/id/metric/usage")
+    hrefs = {a.get("href") for a in tree.iter(NS + "a")}
+    narrower = {fx.OBS_DOCS, fx.OBS_JUDGEMENT_VISITS, fx.OBS_TRIAL_VISITS}
+    assert {str(iri).replace("https://w3id.org/dcdr", "") for iri in narrower} <= hrefs
+
+
+def test_metric_page_never_charts_narrower_metrics_together(client: FlaskClient) -> None:
+    tree = page(client, "/id/metric/usage")
+    svgs = list(tree.iter("{http://www.w3.org/2000/svg}svg"))
+    # Visits (two figures, one unit) make one chart; documents published stay out of it.
+    assert [len(list(svg.iter("{http://www.w3.org/2000/svg}rect"))) for svg in svgs] == [2]
+
+
 def test_bar_chart_layout() -> None:
     items = [
         charts.ChartItem("a", Decimal(10), "10"),
@@ -340,3 +354,15 @@ def test_service_description_link_works_from_a_browser(client: FlaskClient) -> N
     assert response.mimetype == "text/turtle"
     described = Graph().parse(data=response.data, format="turtle")
     assert (None, RDF.type, SD.Service) in described
+
+
+def test_class_list_shows_both_labels(client: FlaskClient) -> None:
+    tree = page(client, "/class/Agency?lang=en")
+    others = texts(tree, "span")
+    assert "最高人民法院" in others
+
+
+def test_home_class_list_shows_both_labels(client: FlaskClient) -> None:
+    tree = page(client, "/?lang=zh")
+    items = [text for text in texts(tree, "li") if "机构" in text]
+    assert any("agency" in text.lower() for text in items)

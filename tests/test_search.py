@@ -5,7 +5,7 @@ from __future__ import annotations
 import html5lib
 from flask.testing import FlaskClient
 
-from server.pages import search
+from server.pages import search, text_search
 from tests import pages_fixtures as fx
 
 NS = "{http://www.w3.org/1999/xhtml}"
@@ -99,7 +99,64 @@ def test_bad_input_is_a_clear_400(client: FlaskClient) -> None:
     assert html.status_code == 400
 
 
-def test_no_match_says_so(client: FlaskClient) -> None:
-    response = client.get("/search?q=量子计算机", headers={"Accept": "text/html"})
+def test_no_match_says_the_words_occur_nowhere(client: FlaskClient) -> None:
+    response = client.get("/search?q=量子计算机&lang=en", headers={"Accept": "text/html"})
     assert response.status_code == 200
-    assert "No label matches." in response.get_data(as_text=True)
+    assert "does not occur in the report" in response.get_data(as_text=True)
+
+
+def test_sentence_hit_is_marked_in_the_page(client: FlaskClient) -> None:
+    response = client.get("/search?q=执行", headers={"Accept": "text/html"})
+    assert "审判<mark>执行</mark>全流程" in response.get_data(as_text=True)
+
+
+def test_no_match_counts_each_word_that_occurs(client: FlaskClient) -> None:
+    body = client.get("/search", query_string={"q": "执行 量子", "format": "json"}).get_json()
+    assert body["occurrences"] == [
+        {"word": "执行", "sentences": 1},
+        {"word": "量子", "sentences": 0},
+    ]
+
+
+def test_sentences_are_searched_by_chinese_substring(client: FlaskClient) -> None:
+    body = client.get("/search", query_string={"q": "执行", "format": "json"}).get_json()
+    assert [hit["iri"] for hit in body["sentences"]] == [str(fx.SENTENCES[0])]
+    assert body["sentences"][0]["hits"] == ["执行"]
+
+
+def test_sentence_hit_links_to_its_figures(client: FlaskClient) -> None:
+    body = client.get("/search", query_string={"q": "在线开庭", "format": "json"}).get_json()
+    figures = {figure["iri"] for hit in body["sentences"] for figure in hit["figures"]}
+    assert figures and all("/id/observation/" in iri for iri in figures)
+
+
+def test_traditional_characters_find_simplified_names(client: FlaskClient) -> None:
+    hits = found(client, "中國裁判文書網")
+    assert hits[0]["iri"] == str(fx.JUDGEMENTS)
+
+
+def test_british_spelling_finds_american(client: FlaskClient) -> None:
+    assert search_forms("Judgement") >= {"judgment"}
+    assert search_forms("organisation") >= {"organization"}
+    assert search_forms("licenses") >= {"licences"}
+
+
+def search_forms(text: str) -> set[str]:
+    return set(text_search.forms(text))
+
+
+def test_highlight_cuts_every_hit() -> None:
+    pieces = text_search.cut("法院和法院", ["法院"])
+    assert pieces == [("法院", True), ("和", False), ("法院", True)]
+
+
+def test_several_words_find_a_sentence_holding_each(client: FlaskClient) -> None:
+    body = client.get("/search", query_string={"q": "法院 在线", "format": "json"}).get_json()
+    assert [hit["iri"] for hit in body["sentences"]] == [str(fx.SENTENCES[2])]
+    assert set(body["sentences"][0]["hits"]) == {"法院", "在线"}
+
+
+def test_several_words_find_a_name_holding_each(client: FlaskClient) -> None:
+    hits = found(client, "people court")
+    assert hits[0]["iri"] == str(fx.AGENCY)
+    assert hits[0]["match"] == "words"

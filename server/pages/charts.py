@@ -318,7 +318,9 @@ def figures_pattern(iri: URIRef, kind: str) -> str | None:
     if kind == "observation":
         return f"VALUES ?obs {{ {node} }}"
     if kind == "metric":
-        return f"?obs dcdr:metric {node} ."
+        # A metric's page shows the figures of its narrower metrics too; comparable_charts
+        # keeps each metric, unit and measure type in a chart of its own.
+        return f"?obs dcdr:metric ?m . ?m skos:broader* {node} ."
     if kind == "sentence":
         return derived_from_sentence(iri)
     if kind in ("section", "paragraph"):

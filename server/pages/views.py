@@ -260,24 +260,25 @@ def class_members(name: str) -> ResponseReturnValue:
     cls, members = search.class_members(URIRef(str(DCDR) + name), lang)
     if not members and not resources.exists(URIRef(str(DCDR) + name)):
         abort(404, description=f"the ontology has no class dcdr:{name}")
-    return _page("class.html", cls=cls, members=members)
+    other_lang = i18n.ordered_languages(lang)[1]
+    return _page("class.html", cls=cls, members=members, other_lang=other_lang)
 
 
 @bp.route("/search")
 def search_page() -> ResponseReturnValue:
-    """Label search; JSON for `?format=json` or an Accept that prefers it."""
+    """Names and the report's sentences; JSON for `?format=json` or an Accept that prefers it."""
     text = request.args.get("q", "")
     lang = i18n.current_language()
     wants_json = request.args.get("format") == "json" or (
         request.args.get("format") is None
         and request.accept_mimetypes.best_match([HTML, "application/json"]) == "application/json"
     )
-    hits: list[search.Hit] = []
+    answer = search.Answer([], [], [])
     problem = ""
     status = 200
     if text.strip():
         try:
-            hits = search.search(text, lang)
+            answer = search.search_everything(text, lang)
         except search.SearchInputError as error:
             problem, status = str(error), 400
     elif wants_json:
@@ -287,10 +288,10 @@ def search_page() -> ResponseReturnValue:
             # Problem details, as every other error (a browser asking ?format=json wants JSON).
             body = problem_body(status, "Bad Request", problem)
             return Response(body, status=status, mimetype=PROBLEM_JSON)
-        response = jsonify({"query": text, "results": [hit.as_json() for hit in hits]})
+        response = jsonify(answer.as_json(text))
         response.vary.add("Accept")
         return response
-    return _page("search.html", status=status, search_text=text, hits=hits, problem=problem)
+    return _page("search.html", status=status, search_text=text, answer=answer, problem=problem)
 
 
 # Flask's `search` endpoint name reads better in templates (`url_for('pages.search')`).

@@ -18,7 +18,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Dialog, Page, sync_playwright
+from playwright.sync_api import Browser, Dialog, Page
 
 from graph import paths
 from tests import pages_fixtures as fx
@@ -87,11 +87,9 @@ class Server:
 
 
 @pytest.fixture(scope="module")
-def real_server(tmp_path_factory: pytest.TempPathFactory, real_dist: Path) -> Iterator[Server]:
-    scratch = tmp_path_factory.mktemp("real")
-    server = Server(real_dist, scratch / "server.log")
-    yield server
-    server.stop()
+def real_server(site: Server) -> Server:
+    """The session's server on the real graph (tests/browser/conftest.py)."""
+    return site
 
 
 @pytest.fixture(scope="module")
@@ -103,13 +101,9 @@ def fixture_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]
 
 
 @pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(
-            executable_path="/usr/bin/chromium", headless=True, args=CHROMIUM_ARGS
-        )
-        yield chromium
-        chromium.close()
+def browser(session_browser: Browser) -> Browser:
+    """The session's one chromium (tests/browser/conftest.py)."""
+    return session_browser
 
 
 @pytest.fixture()

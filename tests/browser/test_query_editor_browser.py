@@ -15,10 +15,10 @@ from pathlib import Path
 from urllib.parse import quote, urlsplit
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Page
 
 from server.pages.query_editor import BUILD_DIR, editor_available
-from tests.browser.test_browser import CHROMIUM_ARGS, SCREENSHOTS, Server, shoot
+from tests.browser.test_browser import SCREENSHOTS, Server, shoot
 
 pytestmark = [pytest.mark.browser]
 
@@ -48,13 +48,10 @@ def server(tmp_path_factory: pytest.TempPathFactory, real_dist: Path) -> Iterato
 
 
 @pytest.fixture(scope="module")
-def chromium() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(
-            executable_path="/usr/bin/chromium", headless=True, args=CHROMIUM_ARGS
-        )
-        yield launched
-        launched.close()
+def chromium(session_browser: Browser) -> Browser:
+    """The session's one chromium (tests/browser/conftest.py): Playwright's sync API runs one
+    driver per thread, so a second `sync_playwright()` in the same session fails."""
+    return session_browser
 
 
 class Recorded:

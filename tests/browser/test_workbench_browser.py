@@ -7,13 +7,10 @@ whose server and screenshot helpers it uses.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
 import pytest
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page
 
-from tests.browser.test_browser import CHROMIUM_ARGS, Server, shoot
+from tests.browser.test_browser import Server, shoot
 
 pytestmark = [pytest.mark.browser]
 
@@ -21,20 +18,13 @@ WIDTHS = (1280, 390)
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory, real_dist: Path) -> Iterator[Server]:
-    running = Server(real_dist, tmp_path_factory.mktemp("workbench") / "server.log")
-    yield running
-    running.stop()
+def server(site: Server) -> Server:
+    return site
 
 
 @pytest.fixture(scope="module")
-def chromium() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(
-            executable_path="/usr/bin/chromium", headless=True, args=CHROMIUM_ARGS
-        )
-        yield launched
-        launched.close()
+def chromium(session_browser: Browser) -> Browser:
+    return session_browser
 
 
 def open_tab(chromium: Browser, width: int) -> Page:
