@@ -92,9 +92,14 @@ class GspTarget:
 def dist_version(dist: Path) -> str:
     """The dist's version as the embedded server names it (sha256 of SHA256SUMS, 16 digits),
     so that ETags read the same whether replicas serve the dist or the store."""
-    sums = dist / "SHA256SUMS"
-    source = sums if sums.is_file() else dist / "dcdr.trig"
-    return hashlib.sha256(source.read_bytes()).hexdigest()[:16]
+    for name in ("SHA256SUMS", "dcdr.trig", "dcdr.nq"):
+        if (dist / name).is_file():
+            digest = hashlib.sha256()
+            with (dist / name).open("rb") as source:  # a dump may be large: read in blocks
+                for block in iter(lambda: source.read(1 << 20), b""):
+                    digest.update(block)
+            return digest.hexdigest()[:16]
+    raise PublishError(f"{dist} holds no SHA256SUMS, dcdr.trig or dcdr.nq; run `dcdr build`")
 
 
 def read_graphs(dist: Path) -> dict[str, list[ox.Triple]]:
