@@ -1,12 +1,26 @@
 """`dcdr publish --to URL`: loads a built `dist/` into a SPARQL store through the SPARQL 1.1
-Graph Store Protocol, one named graph at a time, then checks that the store holds as many
-triples in each graph as the dist.
+Graph Store Protocol, blue/green, streamed.
 
-PUT replaces a graph, so publishing the same dist twice leaves the store as after once. The
-target URL is the store's Graph Store endpoint: Oxigraph server `http://HOST:PORT/store`,
-Virtuoso `http://HOST:PORT/sparql-graph-crud-auth` (digest auth), Fuseki
-`http://HOST:PORT/DATASET/data`. The query endpoint used for the check is derived from it, or
-given with `query_url`.
+Design. A new build becomes visible to clients all at once, or not at all:
+
+1. the dump (`dcdr.nq`) is streamed in batches of at most 20,000 triples per request
+   (graph/publish_stream.py; memory does not grow with the data) into graph IRIs of the new
+   build's own, `https://w3id.org/dcdr/graph/build/{version}/{name}`, beside the live build;
+2. every graph is counted in the store against the dump; on a mismatch the live build stays;
+3. one SPARQL Update rewrites the pointer graph `https://w3id.org/dcdr/publish/pointer`
+   (`live` = the new version, `previous` = the one live before);
+4. builds other than the live and the previous one are deleted.
+
+Serving apps read the pointer every DCDR_STORE_REFRESH_SECONDS and answer from the live build
+under the contract's graph names (server/stores/live_version.py: why not a swap inside the
+store, measured on Virtuoso). `--rollback` points back at the previous build
+(graph/publish_blue_green.py). The target URL is the store's Graph Store endpoint: Oxigraph
+server `http://HOST:PORT/store`, Virtuoso `http://HOST:PORT/sparql-graph-crud-auth` (digest
+auth); the query endpoint is derived from it, or given with `query_url`, and so is the update
+endpoint (`/update`, Virtuoso's `/sparql-auth`).
+
+`publish()` here loads into the contract's graph names in place instead (not atomic): for a
+store no app reads meanwhile, as the tests' and benches' fixtures are.
 """
 
 from __future__ import annotations

@@ -1,9 +1,9 @@
 """The dist's quads as a stream of bounded batches, for a publisher whose memory does not grow
 with the data.
 
-`dcdr.nq` is read quad by quad (pyoxigraph's parser is lazy); each named graph collects at most
-`batch_triples` triples before they are handed on and forgotten. A triple with a blank node is
-held back until its graph's end of file instead: every request to a store makes fresh blank
+`dcdr.nq` is read quad by quad (pyoxigraph's parser is lazy); at most `batch_triples` triples
+wait, over all graphs, before they are handed on (one batch per graph) and forgotten. A
+triple with a blank node is held back until its graph's end of file instead: every request to a store makes fresh blank
 nodes, so a graph's blank-node triples must travel in one request to stay connected. They are
 the shapes' property shapes and the ontology's restrictions, a few thousand triples whatever the
 size of the data (bench/publish.py measures the rest).
@@ -64,11 +64,13 @@ def stream_batches(
     batch_triples: int = BATCH_TRIPLES,
     rename: Rename | None = None,
 ) -> Iterator[Batch]:
-    """Batches of at most `batch_triples` triples per graph (blank-node triples: one batch per
-    graph at the end), counting what is yielded in `tally`."""
+    """Batches of at most `batch_triples` triples, never more than that many waiting in all
+    (blank-node triples: one batch per graph at the end), counting what is yielded in
+    `tally`."""
     path, rdf_format = dump_path(dist)
     pending: dict[str, list[ox.Triple]] = {}
     held: dict[str, list[ox.Triple]] = {}
+    waiting = 0
     try:
         for quad in ox.parse(path=path, format=rdf_format):
             if not isinstance(quad.graph_name, ox.NamedNode):
@@ -78,12 +80,15 @@ def stream_batches(
             if _has_blank_node(triple):
                 held.setdefault(graph, []).append(triple)
                 continue
-            batch = pending.setdefault(graph, [])
-            batch.append(triple)
-            if len(batch) >= batch_triples:
-                tally.add(graph, len(batch))
-                yield Batch(graph, batch)
-                pending[graph] = []
+            pending.setdefault(graph, []).append(triple)
+            waiting += 1
+            if waiting >= batch_triples:
+                # The bound is on all graphs together: each waiting graph goes out now.
+                for name, triples in pending.items():
+                    if triples:
+                        tally.add(name, len(triples))
+                        yield Batch(name, triples)
+                pending, waiting = {}, 0
     except SyntaxError as error:
         raise StreamError(f"{path} does not parse: {error}") from None
     for source in (pending, held):
