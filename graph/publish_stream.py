@@ -2,11 +2,11 @@
 with the data.
 
 `dcdr.nq` is read quad by quad (pyoxigraph's parser is lazy); at most `batch_triples` triples
-wait, over all graphs, before they are handed on (one batch per graph) and forgotten. A
-triple with a blank node is held back until its graph's end of file instead: every request to a store makes fresh blank
-nodes, so a graph's blank-node triples must travel in one request to stay connected. They are
-the shapes' property shapes and the ontology's restrictions, a few thousand triples whatever the
-size of the data (bench/publish.py measures the rest).
+wait, over all graphs, before they are handed on (one batch per graph) and forgotten. A triple
+with a blank node is held back until its graph's end of file instead: every request to a store
+makes fresh blank nodes, so a graph's blank-node triples must travel in one request to stay
+connected. They are the shapes' property shapes and the ontology's restrictions, a few thousand
+triples whatever the size of the data (bench/publish.py measures the rest).
 """
 
 from __future__ import annotations
