@@ -99,9 +99,7 @@ def write_size(target: int, base: list[ox.Quad], folder: Path, variant: int) -> 
     return len(store)
 
 
-def run_publisher(
-    script: str, dist: Path, to: str, auth: str, extra: list[str]
-) -> dict[str, float]:
+def run_publisher(script: str, dist: Path, to: str, auth: str, extra: list[str]) -> dict[str, Any]:
     command = [sys.executable, "-c", script, str(dist), to, auth, *extra]
     env = {**os.environ, "PYTHONPATH": str(PROJECT)}
     started = time.perf_counter()
