@@ -23,7 +23,7 @@ from rdflib.namespace import RDFS
 
 from graph.namespaces import GRAPH, ID, graph_iri
 from graph.publish import dist_version
-from graph.publish_blue_green import publish_blue_green, rollback
+from graph.publish_blue_green import Published, publish_blue_green, rollback
 from server import create_app
 from server.stores.live_version import BUILD_NAMESPACE, LIVE, POINTER, read_pointer
 from tests.test_remote_store import fixture_dataset, oxigraph_server, write_dist
@@ -133,11 +133,16 @@ def wait_for(app: Flask, version: str) -> dict[str, object]:
 
 @pytest.mark.parametrize("store", [oxigraph, virtuoso], ids=["oxigraph", "virtuoso"])
 def test_publishes_are_seen_whole_and_rollback_restores(tmp_path: Path, store: object) -> None:
-    blue, blue_counts = build(tmp_path, "blue", 5)
-    green, green_counts = build(tmp_path, "green", 9)
+    # Sizes and batches with which the in-place publisher showed 9 – 12 mixed answers in about
+    # 30 polls on both stores: each publish spans tens of requests.
+    blue, blue_counts = build(tmp_path, "blue", 400)
+    green, green_counts = build(tmp_path, "green", 600)
     versions = {dist_version(blue): blue_counts, dist_version(green): green_counts}
     with store(tmp_path) as target:  # type: ignore[operator]
-        publish = lambda dist: publish_blue_green(dist, target.gsp_url, target.auth)  # noqa: E731
+
+        def publish(dist: Path) -> Published:
+            return publish_blue_green(dist, target.gsp_url, target.auth, batch_triples=100)
+
         assert publish(blue).switched
         settings = {"store": "sparql:" + target.query_url, "store_refresh_seconds": 0.2}
         app = create_app({**settings, "access_log": False})
