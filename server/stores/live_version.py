@@ -30,7 +30,6 @@ import dataclasses
 import json
 import re
 import threading
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -156,9 +155,9 @@ class LiveBuildStore:
         self.refresh_seconds = refresh_seconds
         self._session = session or requests.Session()
         self._lock = threading.Lock()
-        self._names: BuildNames | None = None
-        self._remote: RemoteSparqlStore | None = None
-        self._checked = 0.0
+        # (names, store) of the build served, replaced as one value so that a query never
+        # pairs one build's names with another build's graphs.
+        self._live: tuple[BuildNames | None, RemoteSparqlStore] | None = None
         self._listeners: list[Listener] = []
         self._watcher: threading.Thread | None = None
         self._stopped = threading.Event()
@@ -179,12 +178,11 @@ class LiveBuildStore:
     def known_version(self) -> str | None:
         if self.pinned is not None:
             return self.pinned
-        remote = self._remote
-        if remote is None:
+        live = self._live
+        if live is None:
             return None
-        if self._names is not None:
-            return self._names.version
-        return remote.known_version
+        names, remote = live
+        return names.version if names is not None else remote.known_version
 
     def query(
         self,
@@ -219,15 +217,15 @@ class LiveBuildStore:
     # -- the pointer -----------------------------------------------------------------------
 
     def _current(self, timeout: float = 10.0) -> tuple[BuildNames | None, RemoteSparqlStore]:
-        remote = self._remote
-        if remote is None:
+        live = self._live
+        if live is None:
             with self._lock:
-                if self._remote is None:
+                if self._live is None:
                     self._refresh(read_pointer(self._session, self.query_url, timeout))
                     self._start_watching()
-            remote = self._remote
-            assert remote is not None
-        return self._names, remote
+            live = self._live
+            assert live is not None
+        return live
 
     def refresh(self) -> bool:
         """Reads the pointer now; True when the live build changed."""
@@ -236,33 +234,30 @@ class LiveBuildStore:
             return self._refresh(pointer)
 
     def _refresh(self, pointer: Pointer) -> bool:
-        self._checked = time.monotonic()
         wanted = pointer.live
         if self.pinned is not None:
             kept = (pointer.live, pointer.previous)
             wanted = self.pinned if self.pinned in kept else None
-        if wanted is None and self._remote is not None:
+        if wanted is None and self._live is not None:
             return False  # no pointer at the moment (being rewritten): keep the build served
-        current = self._names.version if self._names is not None else None
-        if self._remote is not None and wanted == current:
+        current = self._live[0] if self._live is not None else None
+        if self._live is not None and wanted == (current.version if current else None):
             return False
         if wanted is None:
             # No blue/green builds: the contract graphs, as published in place.
-            self._names, self._remote = None, self._make_remote(self.pinned, None)
+            self._live = None, self._make_remote(self.pinned, None)
         else:
             names = BuildNames(wanted)
             graphs = tuple(names.graph(GRAPH_NAMESPACE + n) for n in self._graph_names(wanted))
-            self._names, self._remote = names, self._make_remote(wanted, graphs)
+            self._live = names, self._make_remote(wanted, graphs)
         for listener in self._listeners:
             listener(self.version_now())
         return True
 
     def version_now(self) -> str:
-        names, remote = self._names, self._remote
-        if names is not None:
-            return names.version
-        assert remote is not None
-        return remote.version
+        assert self._live is not None
+        names, remote = self._live
+        return names.version if names is not None else remote.version
 
     def _graph_names(self, version: str) -> list[str]:
         """The build's graphs (by their contract names' last segment)."""
