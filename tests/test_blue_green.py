@@ -186,3 +186,4 @@ def test_publishes_are_seen_whole_and_rollback_restores(tmp_path: Path, store: o
         assert counts_of(again.get_json()) == blue_counts
         pointer = read_pointer(requests.Session(), target.query_url)
         assert (pointer.live, pointer.previous) == (dist_version(blue), dist_version(green))
+        app.extensions["dcdr"].store.close()  # its pointer watcher, before the store stops
