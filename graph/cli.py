@@ -259,7 +259,11 @@ def cmd_serve(args: argparse.Namespace, project: Project) -> int:
 def cmd_publish(args: argparse.Namespace, project: Project) -> int:
     publish = _lazy("graph.publish", "main", "publishing")
     return publish(
-        to=args.to, auth=args.auth, dist=args.dist or project.dist, query_url=args.query_url
+        to=args.to,
+        auth=args.auth,
+        dist=args.dist or project.dist,
+        query_url=args.query_url,
+        rollback=args.rollback,
     )
 
 
@@ -316,6 +320,9 @@ def parser() -> argparse.ArgumentParser:
     publish.add_argument("--auth", help="user:password for the store")
     publish.add_argument("--dist", help="built dist folder (default: dist/)")
     publish.add_argument("--query-url", help="SPARQL query endpoint (default: derived)")
+    publish.add_argument(
+        "--rollback", action="store_true", help="make the previous build live again"
+    )
     publish.set_defaults(run=cmd_publish)
     return top
 

@@ -56,10 +56,34 @@ def _split_config(
 def make_store(settings: Settings) -> QueryStore:
     """The store named by the settings; raises `DistError` when dist/ cannot be served."""
     if settings.store.startswith("sparql:"):
-        from server.stores.remote_store import RemoteSparqlStore
+        import requests
 
-        return RemoteSparqlStore.from_setting(
-            settings.store, settings.store_version or None, max_rows=settings.row_limit
+        from server.stores.live_version import LiveBuildStore
+        from server.stores.remote_store import RemoteSparqlStore
+        from server.stores.store_credentials import StoreAuth, split_credentials
+
+        def remote(version: str | None, graphs: tuple[str, ...] | None) -> RemoteSparqlStore:
+            store = RemoteSparqlStore.from_setting(
+                settings.store, version, max_rows=settings.row_limit
+            )
+            if graphs is not None:
+                store._graphs = graphs  # the live build's graphs, never discovered
+            return store
+
+        # The pointer is read with the app's own store account, and its URL never carries the
+        # password into an error message.
+        query_url, credentials = split_credentials(
+            settings.store.removeprefix("sparql:").partition("#")[0]
+        )
+        session = requests.Session()
+        if credentials is not None:
+            session.auth = StoreAuth(*credentials)
+        return LiveBuildStore(
+            remote,
+            query_url,
+            pinned=settings.store_version or None,
+            refresh_seconds=settings.store_refresh_seconds,
+            session=session,
         )
     from server.stores.oxigraph_store import OxigraphStore
 
@@ -115,10 +139,14 @@ def create_app(config: Settings | Mapping[str, Any] | None = None) -> Flask:
     app.config.update(flask_config)
     plain_store = make_store(settings)
     store = metrics.MeteredStore(plain_store, settings.log_query_text, settings.slow_query_seconds)
+    result_cache = ResultCache(settings.cache_bytes)
+    on_change = getattr(plain_store, "on_change", None)
+    if on_change is not None:  # a remote store's new live build: old answers are dropped
+        on_change(result_cache.clear)
     app.extensions["dcdr"] = sparql.Service(
         store=store,
         settings=settings,
-        cache=ResultCache(settings.cache_bytes),
+        cache=result_cache,
         describer=ServiceDescriber(store, settings.timeout),
     )
     errors.register(app)

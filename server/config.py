@@ -35,6 +35,8 @@ class Settings:
     # server/stores/remote_store.py); `store_version` names a remote store's content for ETags.
     store: str = "embedded"
     store_version: str = ""
+    # How often a remote store's live build is read (server/stores/live_version.py).
+    store_refresh_seconds: float = 5.0
     host: str = "127.0.0.1"
     port: int = 8000
     # granian: one process per core, a few app threads each (queries run in worker processes).

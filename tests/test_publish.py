@@ -137,3 +137,11 @@ def test_store_content_matches_the_dist_as_a_dataset(tmp_path: Path, store_base:
     for graph in local.graphs():
         if len(graph):
             assert isomorphic(remote.graph(graph.identifier), graph)
+
+
+def test_rollback_without_a_previous_build_explains(
+    tmp_path: Path, store_base: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(f"{store_base}/store", dist=write_dist(tmp_path / "d", fixture_dataset())) == 0
+    assert main(f"{store_base}/store", rollback=True) == 1
+    assert "no previous build to roll back to" in capsys.readouterr().err

@@ -278,6 +278,15 @@ def test_connection_refused_means_unavailable() -> None:
         store.query("ASK {}", DatasetSpec(), JSON, 5.0)
 
 
+def test_virtuosos_estimate_past_its_limit_is_a_timeout_not_a_store_error() -> None:
+    """Virtuoso refuses up front, with a 500, a query it estimates to run past its limit; the
+    merged suite once reported that as a store error."""
+    store = RemoteSparqlStore("http://127.0.0.1:1/sparql", "v1")
+    message = b"Virtuoso 42000 Error The estimated execution time 11139 (sec) exceeds the limit"
+    with pytest.raises(QueryTimeout):
+        store._raise_for_status(500, message)
+
+
 def test_a_silent_store_times_out_on_the_client_side() -> None:
     # A socket that accepts connections (kernel backlog) but never answers.
     with socket.socket() as silent:

@@ -246,6 +246,7 @@ class RsgiBridge:
         # parts of the request the direct path and the cache use are read once, here.
         method, headers = scope.method, scope.headers
         key: ResponseKey | None = None
+        generation = self.cache.generation if self.cache is not None else 0
         if method == "GET":
             key = (scope.path, scope.query_string, headers.get("accept") or "")
             stored = self.cache.get(key) if self.cache is not None else None
@@ -286,14 +287,14 @@ class RsgiBridge:
             return
         if not isinstance(outcome, tuple):
             assert key is not None  # a direct answer is to a GET
-            self._send_direct(key, proto, outcome)
+            self._send_direct(key, proto, outcome, generation)
             return
         environ, (status, response_headers, chunks) = outcome
         self._count(method, scope.path, status, started)
         if isinstance(chunks, bytes):
             proto.response_bytes(status, response_headers, chunks)
             if key is not None:
-                self._remember(key, environ, status, response_headers, chunks)
+                self._remember(key, environ, status, response_headers, chunks, generation)
             return
         # A file (a dump): streamed, one block per thread hop, never held whole in memory.
         transport = proto.response_stream(status, response_headers)
@@ -346,12 +347,14 @@ class RsgiBridge:
             environ[STORE_ERROR] = answer.store_error
         return environ, self._call_app(environ)
 
-    def _send_direct(self, key: ResponseKey, proto: Any, answer: DirectAnswer) -> None:
+    def _send_direct(
+        self, key: ResponseKey, proto: Any, answer: DirectAnswer, generation: int
+    ) -> None:
         proto.response_bytes(200, answer.headers, answer.body)
         self._count("GET", key[0], 200, answer.started)
         if self.cache is not None:
             stored = StoredResponse(answer.headers, answer.body, answer.etag, answer.log_fields)
-            self.cache.put(key, stored)
+            self.cache.put(key, stored, generation)
         if self.log is not None:
             cache = "hit" if answer.cache_hit else ""
             self.log("GET", key[0], 200, answer.started, len(answer.body), answer.log_fields, cache)
@@ -417,13 +420,19 @@ class RsgiBridge:
         return captured[0], captured[1], b"".join(blocks)
 
     def _remember(
-        self, key: ResponseKey, environ: dict[str, Any], status: int, headers: Headers, body: bytes
+        self,
+        key: ResponseKey,
+        environ: dict[str, Any],
+        status: int,
+        headers: Headers,
+        body: bytes,
+        generation: int,
     ) -> None:
         mark = environ.get(CACHEABLE)
         if self.cache is None or mark is None or status != 200:
             return
         etag = next((value for name, value in headers if name.lower() == "etag"), "")
-        self.cache.put(key, StoredResponse(headers, body, etag.strip('"'), mark))
+        self.cache.put(key, StoredResponse(headers, body, etag.strip('"'), mark), generation)
 
     def _replay(self, scope: Any, proto: Any, stored: StoredResponse, started: float) -> None:
         from server.protocol.cache import etag_matches
@@ -494,6 +503,10 @@ def make_bridge(app: Flask, settings: Settings, granian_pid: int | None = None) 
     cache = ResponseCache(settings.cache_bytes) if replay else None
     if cache is not None:
         counts.follow("response", cache)
+        # A new live build in a remote store: no answer of the build before is replayed.
+        on_change = getattr(service.store, "on_change", None)
+        if on_change is not None:
+            on_change(cache.clear)
     return RsgiBridge(
         app,
         settings.threads,

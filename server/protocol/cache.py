@@ -60,10 +60,20 @@ class _ByteBoundedLRU(Generic[K, V]):
         self._lock = threading.Lock()
         self.hits = 0
         self.misses = 0
+        # Bumped by `clear`: an answer computed before a clear (under the graph version before)
+        # must not be stored after it (`put(..., generation=…)`).
+        self.generation = 0
 
     @staticmethod
     def _cost(value: V) -> int:
         raise NotImplementedError
+
+    def clear(self, *_: object) -> None:
+        """Forgets every entry (the graph version changed: server/stores/live_version.py)."""
+        with self._lock:
+            self._entries.clear()
+            self._bytes = 0
+            self.generation += 1
 
     @property
     def size(self) -> int:
@@ -82,12 +92,14 @@ class _ByteBoundedLRU(Generic[K, V]):
             self.hits += 1
             return value
 
-    def put(self, key: K, value: V) -> None:
+    def put(self, key: K, value: V, generation: int | None = None) -> None:
         cost = self._cost(value)
         if cost > self.max_bytes // 4:
             # One large answer would evict most of the cache for little gain.
             return
         with self._lock:
+            if generation is not None and generation != self.generation:
+                return
             previous = self._entries.pop(key, None)
             if previous is not None:
                 self._bytes -= self._cost(previous)

@@ -322,6 +322,9 @@ class MeteredStore:
         version = known_version(store)
         if version is not None:
             self._report(version)
+        on_change = getattr(store, "on_change", None)
+        if on_change is not None:  # a remote store's live build (server/stores/live_version.py)
+            on_change(self._report)
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.inner, name)
@@ -341,6 +344,11 @@ class MeteredStore:
         return version
 
     def _report(self, version: str) -> None:
+        if self._reported and self._reported != version:
+            # Only the current version is 1. With prometheus_client's multiprocess files a
+            # removed label still reads from its file, hence the 0 first.
+            GRAPH_VERSION.labels(version=self._reported).set(0)
+            GRAPH_VERSION.remove(self._reported)
         GRAPH_VERSION.labels(version=version).set(1)
         self._reported = version
 

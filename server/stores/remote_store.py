@@ -64,7 +64,8 @@ _CHUNK = 1 << 16
 _CONNECT_TIMEOUT = 5.0
 _ERROR_EXCERPT = 600
 
-_TIMEOUT_WORDS = re.compile(r"time ?out|timed out|SR171|exceeded", re.IGNORECASE)
+# Virtuoso also refuses up front a query whose estimated time "exceeds the limit" (42000).
+_TIMEOUT_WORDS = re.compile(r"time ?out|timed out|SR171|exceeded|exceeds the limit", re.IGNORECASE)
 
 
 def query_has_dataset_clause(text: str) -> bool:
