@@ -25,14 +25,17 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
+from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rdflib import Graph
 
-from graph.dumps import prefixed_graph
 from graph.namespaces import DCDR, ID, QB, RDF
 from graph.problems import Problem
+
+if TYPE_CHECKING:
+    from graph.validation import Rows
 
 FIGURES = ID["dataset/figures"]
 STRUCTURE = ID["structure/figures"]
@@ -152,29 +155,24 @@ def instances(store: Any, text: str) -> list[str]:
 
 def integrity_problems(graphs: Iterable[Graph], checks: Sequence[Path]) -> list[Problem]:
     """Every row of every IC query on the normalized union of `graphs`, as a `Problem`."""
-    from graph.validation import _rows, compact
+    from graph.validation import query_findings
 
     store = normalized_store(graphs)
-    names = prefixed_graph().namespace_manager
-    problems = []
+    problems: list[Problem] = []
     for path in checks:
-        rule = f"cube {path.stem}"
-        try:
-            rows = [
-                row
-                for query in instances(store, path.read_text(encoding="utf-8"))
-                for row in _rows(store.query(query))
-            ]
-        except (SyntaxError, OSError, ValueError, UnicodeDecodeError) as error:
-            message = " ".join(str(error).split()) or type(error).__name__
-            problems.append(Problem(rule, "-", f"query does not run: {message}"))
-            continue
-        for row in rows:
-            focus = compact(row[0][1], names) if row else "-"
-            rest = row[1:] if len(row) > 1 else row
-            values = ", ".join(f"{name}={compact(value, names)}" for name, value in rest)
-            problems.append(Problem(rule, focus, values))
+        problems += query_findings(f"cube {path.stem}", partial(_instance_rows, store, path))
     return sorted(set(problems))
+
+
+def _instance_rows(store: Any, path: Path) -> Rows:
+    """The rows of every instance of one IC query (IC-20 and IC-21 are templates)."""
+    from graph.validation import _rows
+
+    return [
+        row
+        for query in instances(store, path.read_text(encoding="utf-8"))
+        for row in _rows(store.query(query))
+    ]
 
 
 def check_files(checks_dir: Path) -> list[Path]:

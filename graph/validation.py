@@ -17,6 +17,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -108,7 +109,10 @@ def _term(term: Any) -> Node | None:
     return Literal(str(term))
 
 
-def _rows(result: Any) -> list[list[tuple[str, Node | None]]]:
+Rows = list[list[tuple[str, Node | None]]]
+
+
+def _rows(result: Any) -> Rows:
     import pyoxigraph
 
     if isinstance(result, pyoxigraph.QueryBoolean):
@@ -149,25 +153,34 @@ def check_query_problems(
         from graph.paths import Project
 
         checks = Project.from_env().check_files()
-    names = prefixed_graph().namespace_manager
     store = check_store(graph)
-    problems = []
+    problems: list[Problem] = []
     for path in checks:
-        rule = f"check {path.name}"
-        try:
-            query = path.read_text(encoding="utf-8")
-            rows = _rows(store.query(query, use_default_graph_as_union=True))
-        except (SyntaxError, OSError, ValueError, UnicodeDecodeError) as error:
-            # A broken check is reported like any other finding.
-            message = " ".join(str(error).split()) or type(error).__name__
-            problems.append(Problem(rule, "-", f"query does not run: {message}"))
-            continue
-        for row in rows:
-            # The first column names the node at fault; the others say what is wrong with it.
-            focus = compact(row[0][1], names) if row else "-"
-            rest = row[1:] if len(row) > 1 else row
-            values = ", ".join(f"{name}={compact(value, names)}" for name, value in rest)
-            problems.append(Problem(rule, focus, values))
+        problems += query_findings(f"check {path.name}", partial(_union_rows, store, path))
+    return problems
+
+
+def _union_rows(store: Any, path: Path) -> Rows:
+    text = path.read_text(encoding="utf-8")
+    return _rows(store.query(text, use_default_graph_as_union=True))
+
+
+def query_findings(rule: str, rows: Callable[[], Rows]) -> list[Problem]:
+    """One problem per row a check query returns, or one saying that it does not run (a broken
+    check is reported like any other finding). The first column names the node at fault; the
+    others say what is wrong with it."""
+    names = prefixed_graph().namespace_manager
+    try:
+        found = rows()
+    except (SyntaxError, OSError, ValueError, UnicodeDecodeError) as error:
+        message = " ".join(str(error).split()) or type(error).__name__
+        return [Problem(rule, "-", f"query does not run: {message}")]
+    problems = []
+    for row in found:
+        focus = compact(row[0][1], names) if row else "-"
+        rest = row[1:] if len(row) > 1 else row
+        values = ", ".join(f"{name}={compact(value, names)}" for name, value in rest)
+        problems.append(Problem(rule, focus, values))
     return problems
 
 
