@@ -63,12 +63,10 @@ def make_store(settings: Settings) -> QueryStore:
         from server.stores.store_credentials import StoreAuth, split_credentials
 
         def remote(version: str | None, graphs: tuple[str, ...] | None) -> RemoteSparqlStore:
-            store = RemoteSparqlStore.from_setting(
-                settings.store, version, max_rows=settings.row_limit
+            # The live build's graphs, never discovered.
+            return RemoteSparqlStore.from_setting(
+                settings.store, version, max_rows=settings.row_limit, graphs=graphs
             )
-            if graphs is not None:
-                store._graphs = graphs  # the live build's graphs, never discovered
-            return store
 
         # The pointer is read with the app's own store account, and its URL never carries the
         # password into an error message.

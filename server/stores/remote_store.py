@@ -123,7 +123,11 @@ class RemoteSparqlStore:
 
     @classmethod
     def from_setting(
-        cls, setting: str, version: str | None = None, max_rows: int | None = None
+        cls,
+        setting: str,
+        version: str | None = None,
+        max_rows: int | None = None,
+        graphs: Iterable[str] | None = None,
     ) -> RemoteSparqlStore:
         """Builds the store from `DCDR_STORE`'s value `sparql:URL`.
 
@@ -151,6 +155,7 @@ class RemoteSparqlStore:
             timeout_param=options.get("timeout-param"),
             max_rows=max_rows,
             auth=credentials,
+            graphs=graphs,
         )
 
     # -- QueryStore ----------------------------------------------------------------------
