@@ -198,3 +198,25 @@ def test_csvw_metadata_describes_every_column(client: FlaskClient) -> None:
     assert metadata["url"] == "figures.csv"
     named = [c["name"] for c in metadata["tableSchema"]["columns"] if not c.get("virtual")]
     assert tuple(named) == COLUMNS
+
+
+def test_the_figure_records_are_queried_once_per_graph_version(
+    workbench_app: Flask, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every /figures, /report and search request used to query and label all observations
+    again; they are a function of the graph version."""
+    from server.pages import figure_records
+
+    calls: list[int] = []
+    query = figure_records._query_records
+
+    def counted() -> list[figure_records.FigureRecord]:
+        calls.append(1)
+        return query()
+
+    monkeypatch.setattr(figure_records, "_query_records", counted)
+    workbench_app.extensions.pop("dcdr.figure_records", None)
+    client = workbench_app.test_client()
+    for url in ("/figures", "/figures?format=json", "/report", "/figures?sort=value"):
+        assert client.get(url, headers=HTML).status_code == 200
+    assert len(calls) == 1

@@ -12,13 +12,14 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import cast
 
+from flask import current_app
 from rdflib import Literal, URIRef
 from rdflib.term import Node
 
 from graph.namespaces import DCDR, ID, RDFS, SKOS
 
 from . import i18n
-from .resources import fetch_labels, kind_of, prologue, select, sparql_term
+from .resources import app_store, fetch_labels, kind_of, prologue, select, sparql_term
 
 # The contract's closed vocabularies (DESIGN.md, "Observations"): accepted as filter values even
 # before the graph uses them, so that a link stays valid while the data grows.
@@ -29,7 +30,6 @@ COMPARATORS = ("exactly", "moreThan", "atLeast", "nearly", "approximately")
 ROWS_QUERY = """SELECT ?obs ?about ?metric ?value ?unit ?comparator ?asOf ?period ?statedAs
        ?refDate ?timeBasis ?timeSource ?measureType ?sentence ?text ?sbegin ?snum
        ?section ?secnum ?mbegin ?mend WHERE {
-  %ONLY%
   ?obs a dcdr:Observation ; dcdr:value ?value .
   OPTIONAL { ?obs dcdr:about ?about }
   OPTIONAL { ?obs dcdr:metric ?metric OPTIONAL { ?metric dcdr:measureType ?measureType } }
@@ -119,10 +119,25 @@ def _number(term: Node) -> int | Decimal | float:
 
 def load_records(only: URIRef | None = None) -> list[FigureRecord]:
     """Every observation of the dataset (or only one), in the report's order (section,
-    sentence, position of the figure)."""
-    text = prologue() + ROWS_QUERY.replace("%SECTIONS%", str(ID) + "section/").replace(
-        "%ONLY%", f"VALUES ?obs {{ {sparql_term(only)} }}" if only is not None else ""
-    )
+    sentence, position of the figure).
+
+    The records are a function of the graph version, so the app keeps the last version's: the
+    figures table, the report, search and the citations ask for them on every request."""
+    kept: dict[str, list[FigureRecord]] = current_app.extensions.setdefault(_KEPT, {})
+    version = app_store().version
+    if version not in kept:
+        kept.clear()
+        kept[version] = _query_records()
+    if only is None:
+        return list(kept[version])
+    return [record for record in kept[version] if record.observation == str(only)]
+
+
+_KEPT = "dcdr.figure_records"
+
+
+def _query_records() -> list[FigureRecord]:
+    text = prologue() + ROWS_QUERY.replace("%SECTIONS%", str(ID) + "section/")
     records: dict[str, FigureRecord] = {}
     for row in select(text):
         obs = str(row["obs"])
