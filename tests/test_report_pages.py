@@ -3,6 +3,8 @@ list their figures."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
@@ -69,3 +71,32 @@ def test_two_figures_of_one_phrase_share_a_mark_and_keep_both_links(workbench_ap
     assert len(marks) == 1
     assert [href.rsplit("/", 1)[-1] for href, _ in marks[0].figures] == ["b", "a"]
     assert "".join(p if isinstance(p, str) else p.text for p in pieces) == text
+
+
+def test_a_sections_figures_are_listed_in_the_reports_order(real_dist: Path) -> None:
+    """They were listed by IRI, so section 4 opened with 中国裁判文书网's 1.1亿份 (s4-07)
+    instead of the CPPCC platform's 14.7万条 (s4-03)."""
+    import pyoxigraph as ox
+
+    store = ox.Store()
+    store.load(path=str(real_dist / "dcdr.nq"), format=ox.RdfFormat.N_QUADS)
+    offsets = {
+        row["obs"].value: int(row["begin"].value)
+        for row in store.query(
+            "PREFIX dcdr: <https://w3id.org/dcdr/ontology#> "
+            "PREFIX nif: <http://persistence.uni-leipzig.org/nlp2rdf/ontologies/nif-core#> "
+            "SELECT ?obs ?begin { GRAPH ?g { ?obs dcdr:mention/nif:beginIndex ?begin } }",
+        )
+    }
+    app = fx.make_app(real_dist)
+    try:
+        page = tree(app.test_client(), "/id/section/p4-s4?lang=zh")
+    finally:
+        fx.close_app(app)
+    listed = [
+        "https://w3id.org/dcdr" + a.get("href")
+        for td in page.iter(NS + "td")
+        if td.get("class") == "stated"
+        for a in td.iter(NS + "a")
+    ]
+    assert len(listed) > 5 and listed == sorted(listed, key=offsets.__getitem__)

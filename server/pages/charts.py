@@ -249,11 +249,12 @@ FIGURE_QUERY = """SELECT ?obs ?about ?metric ?measureType ?value ?unit ?comparat
              OPTIONAL {{ ?sentence nif:beginIndex ?sbegin }} }}
   OPTIONAL {{ ?obs dcdr:mention ?mention .
              ?mention nif:beginIndex ?mbegin ; nif:endIndex ?mend }}
-}} ORDER BY ?obs"""
+}} ORDER BY ?sbegin ?mbegin ?obs"""
 
 
 def figures(pattern: str, lang: str) -> list[FigureRow]:
-    """The observations matched by `pattern` (a triple pattern on `?obs`), one row each."""
+    """The observations matched by `pattern` (a triple pattern on `?obs`), one row each, in the
+    order the report states them (a section's page reads like the section)."""
     rows = select(prologue() + FIGURE_QUERY.format(pattern=pattern))
     first: dict[str, dict[str, Node]] = {}
     for row in rows:
