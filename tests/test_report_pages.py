@@ -80,14 +80,13 @@ def test_a_sections_figures_are_listed_in_the_reports_order(real_dist: Path) -> 
 
     store = ox.Store()
     store.load(path=str(real_dist / "dcdr.nq"), format=ox.RdfFormat.N_QUADS)
-    offsets = {
-        row["obs"].value: int(row["begin"].value)
-        for row in store.query(
-            "PREFIX dcdr: <https://w3id.org/dcdr/ontology#> "
-            "PREFIX nif: <http://persistence.uni-leipzig.org/nlp2rdf/ontologies/nif-core#> "
-            "SELECT ?obs ?begin { GRAPH ?g { ?obs dcdr:mention/nif:beginIndex ?begin } }",
-        )
-    }
+    solutions = store.query(
+        "PREFIX dcdr: <https://w3id.org/dcdr/ontology#> "
+        "PREFIX nif: <http://persistence.uni-leipzig.org/nlp2rdf/ontologies/nif-core#> "
+        "SELECT ?obs ?begin { GRAPH ?g { ?obs dcdr:mention/nif:beginIndex ?begin } }",
+    )
+    assert isinstance(solutions, ox.QuerySolutions)
+    offsets = {row["obs"].value: int(row["begin"].value) for row in solutions}
     app = fx.make_app(real_dist)
     try:
         page = tree(app.test_client(), "/id/section/p4-s4?lang=zh")
